@@ -5,6 +5,7 @@ const common = {
   testEnvironment: 'node',
   setupFiles: ['<rootDir>/test/setup.ts'],
   moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper: { '^shardline$': '<rootDir>/src/index.ts', '^shardline/testing$': '<rootDir>/src/testing/index.ts' },
 };
 
 module.exports = {

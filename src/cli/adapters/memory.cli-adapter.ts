@@ -1,0 +1,40 @@
+import { createInterface } from 'node:readline';
+import { InMemoryRecordSource, type RecordInput } from '../../adapters/memory/in-memory-record-source';
+import { type CliAdapter } from '../cli-adapter';
+
+const SHARD_ID = 'shardId-000000000000';
+const BATCH_LINES = 500;
+
+/**
+ * `--adapter memory`: each line of stdin is a record of one shard (JSON objects are sent as they are), in batches
+ * of up to 500 lines; at the end of stdin the shard ends and the run finishes. Useful to try a consumer with no
+ * stream at all: `printf '{"dest":"LAX"}\n' | shardline run app.ts --adapter memory`.
+ */
+export const memoryCliAdapter: CliAdapter = {
+  name: 'memory',
+  description: 'records are the lines of stdin, in one shard (no AWS, no emulator)',
+  setup: (consumers, _options, { logger }) => {
+    const sources = consumers.map((c) => new InMemoryRecordSource(c.options.streamName));
+    const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+    let batch: RecordInput[] = [];
+    let partition = 0;
+    const flush = async (): Promise<void> => {
+      if (batch.length === 0) return;
+      const records = batch;
+      batch = [];
+      await Promise.all(sources.map((s) => s.push(SHARD_ID, records)));
+    };
+    void (async () => {
+      for await (const line of lines) {
+        if (line.trim() === '') continue;
+        batch.push({ data: line, partitionKey: `line-${partition++}` });
+        if (batch.length >= BATCH_LINES) await flush();
+      }
+      await flush();
+      await Promise.all(sources.map((s) => s.endShard(SHARD_ID)));
+      logger.debug('stdin ended');
+      for (const source of sources) source.complete();
+    })();
+    return Promise.resolve({ sources, handleSignals: true, stdoutReserved: false });
+  },
+};

@@ -1,0 +1,39 @@
+import { type RecordSource } from '../adapters/record-source';
+import { type DependencyContainer } from 'tsyringe';
+import { type ConsumerDefinition } from '../decorators/metadata-types';
+import { type AppLogger } from '../core/logger';
+
+/** Options of `shardline run`, shared by every adapter (each reads the ones it needs). */
+export interface RunOptions {
+  readonly adapter: string;
+  readonly consumer?: string;
+  readonly stream?: string;
+  readonly endpoint?: string;
+  readonly region?: string;
+  readonly from?: string;
+  readonly checkpoints?: string;
+  readonly logLevel?: string;
+  readonly logFile?: string;
+  readonly shutdownTimeoutMs: number;
+}
+
+/** What an adapter sets up for one `shardline run`. */
+export interface AdapterSetup {
+  /** One source per consumer, in the same order. */
+  readonly sources: readonly RecordSource[];
+  /** Whether the app owns the process and stops gracefully on SIGTERM/SIGINT (false under the KCL daemon). */
+  readonly handleSignals: boolean;
+  /** Whether stdout belongs to a protocol (KCL): no log may go there. */
+  readonly stdoutReserved: boolean;
+  /** Called after every app ended. */
+  dispose?(): Promise<void>;
+}
+
+/** An adapter as the CLI knows it: `--adapter <name>`. */
+export interface CliAdapter {
+  readonly name: string;
+  readonly description: string;
+  /** At most this many consumers per process (the KCL daemon gives a child one shard of one stream). */
+  readonly maxConsumers?: number;
+  setup(consumers: readonly ConsumerDefinition[], options: RunOptions, context: { logger: AppLogger; container: DependencyContainer }): Promise<AdapterSetup>;
+}

@@ -1,0 +1,50 @@
+import 'reflect-metadata';
+import { Command, CommanderError } from 'commander';
+import { ShardlineError } from '../core/errors';
+import { runCommand } from './commands/run.command';
+
+/** Exit codes: 0 done, 1 failed at run time, 2 bad command line. */
+export const EXIT_USAGE = 2;
+export const EXIT_FAILURE = 1;
+
+/** Builds the `shardline` command. */
+export function buildProgram(): Command {
+  const program = new Command('shardline')
+    .description('shardline: run and operate Kinesis consumers written in TypeScript')
+    .version(readVersion(), '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  program.addCommand(runCommand());
+  return applyExitOverride(program);
+}
+
+function applyExitOverride(command: Command): Command {
+  command.exitOverride();
+  for (const sub of command.commands) applyExitOverride(sub);
+  return command;
+}
+
+function readVersion(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json sits two levels up in src and dist
+  return (require('../../package.json') as { version: string }).version;
+}
+
+/** Runs the CLI with `argv` and returns the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+      return EXIT_USAGE;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`shardline: ${message}\n`);
+    if (!(error instanceof ShardlineError) && error instanceof Error && error.stack !== undefined && process.env.SHARDLINE_DEBUG === '1') {
+      process.stderr.write(`${error.stack}\n`);
+    }
+    return EXIT_FAILURE;
+  }
+}

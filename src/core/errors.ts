@@ -1,0 +1,66 @@
+/**
+ * Every error shardline throws or reports extends {@link ShardlineError}, so one `instanceof` check catches them all.
+ * Messages say what is wrong and what to do next; they never contain a secret's value.
+ */
+export class ShardlineError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A decorator got a bad argument. Thrown when the class is defined, naming the class and member. */
+export class InvalidDecoratorError extends ShardlineError {}
+
+/** Bad options or wiring found at start-up (a missing provider, an unknown adapter, a bad CLI value). */
+export class ConfigurationError extends ShardlineError {}
+
+/** A record source (adapter) failed; `retryable` says whether trying again may help. */
+export class SourceError extends ShardlineError {
+  readonly retryable: boolean;
+  readonly shardId: string | undefined;
+  constructor(message: string, options: ErrorOptions & { retryable?: boolean; shardId?: string } = {}) {
+    super(message, options);
+    this.retryable = options.retryable ?? false;
+    this.shardId = options.shardId;
+  }
+}
+
+/** A protocol line from the KCL MultiLangDaemon could not be understood. */
+export class ProtocolError extends SourceError {}
+
+/** A consumer's handler failed on a batch after every retry. */
+export class HandlerError extends ShardlineError {
+  readonly consumer: string;
+  readonly method: string;
+  readonly shardId: string;
+  readonly sequenceNumbers: readonly string[];
+  readonly attempts: number;
+  constructor(
+    message: string,
+    details: { consumer: string; method: string; shardId: string; sequenceNumbers: readonly string[]; attempts: number },
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.consumer = details.consumer;
+    this.method = details.method;
+    this.shardId = details.shardId;
+    this.sequenceNumbers = details.sequenceNumbers;
+    this.attempts = details.attempts;
+  }
+}
+
+/** A checkpoint could not be stored (or was refused by the daemon or the store). */
+export class CheckpointError extends ShardlineError {
+  readonly shardId: string | undefined;
+  constructor(message: string, options: ErrorOptions & { shardId?: string } = {}) {
+    super(message, options);
+    this.shardId = options.shardId;
+  }
+}
+
+/** A `@Secret` reference could not be resolved. The message names the property, never the value. */
+export class SecretResolutionError extends ShardlineError {}
+
+/** A record's payload could not be decoded (bad base64, bad JSON, a failing custom decoder). */
+export class RecordDecodeError extends ShardlineError {}

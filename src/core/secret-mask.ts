@@ -1,0 +1,57 @@
+/**
+ * The resolved secret values of this process, so that logging can mask them wherever they appear. Secrets are
+ * resolved once per process, so one registry per process is the right scope.
+ */
+export class SecretMask {
+  private readonly values = new Set<string>();
+  private pattern: RegExp | undefined;
+
+  /** Registers a value to mask. Values shorter than 4 characters are masked too, but only as whole strings. */
+  add(value: string): void {
+    if (value === '' || this.values.has(value)) return;
+    this.values.add(value);
+    const escaped = [...this.values]
+      .sort((a, b) => b.length - a.length)
+      .map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    this.pattern = new RegExp(escaped.join('|'), 'g');
+  }
+
+  /** True when there is nothing to mask. */
+  get empty(): boolean {
+    return this.values.size === 0;
+  }
+
+  /** Replaces every registered secret in `text` with `****`. */
+  maskText(text: string): string {
+    const pattern = this.pattern;
+    return pattern === undefined ? text : text.replace(pattern, '****');
+  }
+
+  /** Masks strings anywhere inside a value (objects, arrays, errors), returning a copy when something changed. */
+  maskValue(value: unknown, depth = 0): unknown {
+    if (this.pattern === undefined || depth > 8) return value;
+    if (typeof value === 'string') return this.maskText(value);
+    if (value instanceof Error) {
+      const copy = new Error(this.maskText(value.message));
+      copy.name = value.name;
+      if (value.stack !== undefined) copy.stack = this.maskText(value.stack);
+      return copy;
+    }
+    if (Array.isArray(value)) return value.map((v) => this.maskValue(v, depth + 1));
+    if (typeof value === 'object' && value !== null && !Buffer.isBuffer(value)) {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value)) out[k] = this.maskValue(v, depth + 1);
+      return out;
+    }
+    return value;
+  }
+
+  /** Forgets every value (for tests). */
+  clear(): void {
+    this.values.clear();
+    this.pattern = undefined;
+  }
+}
+
+/** The process-wide mask used by every shardline logger. */
+export const secretMask = new SecretMask();

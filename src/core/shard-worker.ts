@@ -1,0 +1,336 @@
+import { exhaustMap, interval, type Subscription, Subscription as RxSubscription } from 'rxjs';
+import { type DependencyContainer, type InjectionToken } from 'tsyringe';
+import { type ConsumerDefinition, type LifecycleHook } from '../decorators/metadata-types';
+import { comparePositions, formatPosition, type CheckpointPosition } from './checkpoint-position';
+import { type ConsumerClass } from './consumer-explorer';
+import { CheckpointError, HandlerError, ShardlineError } from './errors';
+import { invokeAndSettle } from './invoke';
+import { type Logger } from './logger';
+import { type FailedBatch, type RecordBatch, type ShutdownReason } from './record-batch';
+import { type ResolvedSecrets, injectSecrets } from './secret-resolver';
+import { ShardCheckpointer } from './shard-checkpointer';
+import { ShardContext } from './shard-context';
+import { type ShardLease, type ShardRecordsEvent } from './shard-event';
+import { sleep } from './sleep';
+
+/** What a shard worker needs from the app. */
+export interface ShardWorkerDeps {
+  readonly definition: ConsumerDefinition;
+  readonly consumerClass: ConsumerClass;
+  readonly container: DependencyContainer;
+  readonly logger: Logger;
+  readonly secrets: ResolvedSecrets;
+  readonly reportError: (error: ShardlineError) => void;
+}
+
+type Method = (...args: never[]) => unknown;
+
+/**
+ * Runs one consumer instance for one shard: creates it in a child container, runs its hooks and `@Every` timers,
+ * handles its batches with the error policy, and checkpoints according to the checkpoint policy.
+ * The app calls it for one event at a time per shard.
+ */
+export class ShardWorker {
+  readonly shardId: string;
+  private readonly logger: Logger;
+  private readonly context: ShardContext;
+  private readonly child: DependencyContainer;
+  private instance: object | undefined;
+  private timers: Subscription = new RxSubscription();
+  private lastProcessed: CheckpointPosition | undefined;
+  private lastDelivered: CheckpointPosition | undefined;
+  private lastStored: CheckpointPosition | undefined;
+  private recordsSinceCheckpoint = 0;
+  private lastCheckpointAt = Date.now();
+  private checkpointChain: Promise<void> = Promise.resolve();
+  private checkpointingDisabled = false;
+  private state: 'new' | 'open' | 'closed' | 'failed' = 'new';
+
+  constructor(
+    private readonly deps: ShardWorkerDeps,
+    private readonly lease: ShardLease,
+  ) {
+    this.shardId = lease.shardId;
+    this.logger = deps.logger.child({ shardId: lease.shardId });
+    this.lastStored = lease.lastCheckpoint;
+    this.context = new ShardContext(
+      deps.definition.options.applicationName,
+      lease.streamName,
+      lease.shardId,
+      this.logger,
+      lease.lastCheckpoint,
+    );
+    this.child = deps.container.createChildContainer();
+  }
+
+  /** True once the shard is closed or failed: no more events are handled. */
+  get finished(): boolean {
+    return this.state === 'closed' || this.state === 'failed';
+  }
+
+  /** Creates the consumer instance, injects its secrets, runs `@OnInit` and starts its timers. */
+  async open(): Promise<void> {
+    const { definition } = this.deps;
+    this.logger.info(`Initializing ${definition.name}${this.lease.lastCheckpoint ? ` after checkpoint ${formatPosition(this.lease.lastCheckpoint)}` : ''}`);
+    const checkpointer = new ShardCheckpointer({
+      shardId: this.shardId,
+      lastProcessed: () => this.lastProcessed,
+      lastDelivered: () => this.lastDelivered,
+      store: (position) => this.storeCheckpoint(position),
+    });
+    this.child.register(ShardContext, { useValue: this.context });
+    this.child.register(ShardCheckpointer, { useValue: checkpointer });
+    try {
+      const instance = this.child.resolve(this.deps.consumerClass as unknown as InjectionToken<object>);
+      injectSecrets(instance, this.deps.secrets);
+      this.instance = instance;
+      await this.runHooks('init');
+    } catch (error) {
+      this.state = 'failed';
+      throw this.fail(new HandlerError(`${definition.name} failed to initialize on ${this.shardId}: ${(error as Error).message}`, {
+        consumer: definition.name, method: 'constructor/@OnInit', shardId: this.shardId, sequenceNumbers: [], attempts: 1,
+      }, { cause: error }));
+    }
+    this.state = 'open';
+    this.startTimers();
+  }
+
+  /**
+   * Handles one batch under the error policy, then checkpoints under the checkpoint policy.
+   * @returns an error when the shard has to stop (the adapter then stops reading it).
+   */
+  async handleRecords(event: ShardRecordsEvent): Promise<Error | undefined> {
+    if (this.state !== 'open') return new ShardlineError(`shard ${this.shardId} is not open`);
+    const { records } = event;
+    this.context.millisBehindLatest = event.millisBehindLatest;
+    const last = records[records.length - 1];
+    if (last === undefined) return this.maybeCheckpoint();
+    this.lastDelivered = last.position;
+    const batch: RecordBatch = {
+      shardId: this.shardId,
+      streamName: this.lease.streamName,
+      records,
+      millisBehindLatest: event.millisBehindLatest,
+    };
+    const failure = await this.runHandlerWithRetries(batch);
+    if (failure !== undefined) {
+      const handled = await this.applyFailurePolicy(batch, failure.error, failure.attempts);
+      if (!handled) return this.stopAfterFailure(failure.error);
+    }
+    this.lastProcessed = last.position;
+    this.recordsSinceCheckpoint += records.length;
+    return this.maybeCheckpoint();
+  }
+
+  /** Stops timers, runs the shutdown hooks for `reason`, and (for `requested`/`stopped`) checkpoints what was processed. */
+  async close(reason: ShutdownReason): Promise<void> {
+    if (this.finished) return;
+    const wasOpen = this.state === 'open';
+    this.state = 'closed';
+    this.timers.unsubscribe();
+    this.logger.info(`Shutting down (${reason})`);
+    if (wasOpen) {
+      if (reason === 'leaseLost') await this.runHooks('leaseLost');
+      if (reason === 'shardEnded') await this.runHooks('shardEnded');
+      await this.runHooks('shutdown', reason);
+      if (reason === 'requested' || reason === 'stopped') await this.flushCheckpoint();
+    }
+    await this.dispose();
+  }
+
+  /** Stops checkpointing for this lease (the adapter learned the lease is gone), letting in-flight work finish. */
+  disableCheckpointing(): void {
+    this.checkpointingDisabled = true;
+  }
+
+  private async runHandlerWithRetries(batch: RecordBatch): Promise<{ error: Error; attempts: number } | undefined> {
+    const { definition } = this.deps;
+    const { recordsHandler } = definition;
+    const policy = definition.options.errors;
+    const method = this.method(recordsHandler.methodKey);
+    let lastError: Error = new Error('unreachable');
+    for (let attempt = 1; attempt <= policy.maxRetries + 1; attempt++) {
+      try {
+        const decoder = recordsHandler.decoder;
+        const items = decoder === undefined ? batch.records : batch.records.map(decoder);
+        await invokeAndSettle(method, this.instanceOrThrow(), [items, batch]);
+        return undefined;
+      } catch (error) {
+        lastError = error instanceof Error ? error : new Error(String(error));
+        const range = `${formatPosition(batch.records[0]?.position)}..${formatPosition(batch.records[batch.records.length - 1]?.position)}`;
+        this.logger.warn(
+          `${definition.name}.${recordsHandler.methodKey} failed on ${batch.records.length} records (${range}), attempt ${attempt} of ${policy.maxRetries + 1}: ${lastError.message}`,
+        );
+        if (attempt <= policy.maxRetries) {
+          await sleep(Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** (attempt - 1)));
+        }
+      }
+    }
+    return { error: lastError, attempts: policy.maxRetries + 1 };
+  }
+
+  /** Returns true when the failed batch counts as handled (skipped or dead-lettered). */
+  private async applyFailurePolicy(batch: RecordBatch, error: Error, attempts: number): Promise<boolean> {
+    const { definition } = this.deps;
+    const sequenceNumbers = batch.records.map((r) => r.sequenceNumber);
+    const handlerError = new HandlerError(
+      `${definition.name}.${definition.recordsHandler.methodKey} failed on ${batch.records.length} records of ${this.shardId} after ${attempts} attempts: ${error.message}`,
+      { consumer: definition.name, method: definition.recordsHandler.methodKey, shardId: this.shardId, sequenceNumbers, attempts },
+      { cause: error },
+    );
+    const action = definition.options.errors.onFailure;
+    if (action === 'skip') {
+      this.logger.error(`Skipping ${batch.records.length} records after ${attempts} failed attempts: ${error.message}`, {
+        sequenceNumbers,
+      });
+      this.deps.reportError(handlerError);
+      return true;
+    }
+    if (action === 'dead-letter') {
+      const failed: FailedBatch = { ...batch, error, attempts };
+      try {
+        await this.runHooks('deadLetter', failed, true);
+        this.logger.warn(`Handed ${batch.records.length} failed records to the dead-letter handler`);
+        this.deps.reportError(handlerError);
+        return true;
+      } catch (deadLetterError) {
+        this.logger.error(`The dead-letter handler failed too: ${(deadLetterError as Error).message}`);
+      }
+    }
+    this.deps.reportError(handlerError);
+    return false;
+  }
+
+  private async stopAfterFailure(error: Error): Promise<Error> {
+    this.logger.error(
+      `Stopping the shard without checkpointing past ${formatPosition(this.lastStored)}: its records will be read again after a restart`,
+    );
+    this.state = 'failed';
+    this.timers.unsubscribe();
+    await this.runHooks('shutdown', 'stopped');
+    await this.dispose();
+    return error;
+  }
+
+  private async maybeCheckpoint(): Promise<Error | undefined> {
+    const policy = this.deps.definition.options.checkpoint;
+    const due =
+      policy.kind === 'batch' ||
+      (policy.kind === 'records' && this.recordsSinceCheckpoint >= policy.everyRecords) ||
+      (policy.kind === 'interval' && Date.now() - this.lastCheckpointAt >= policy.everyMs);
+    if (!due || this.lastProcessed === undefined) return undefined;
+    try {
+      await this.storeCheckpoint(this.lastProcessed);
+      return undefined;
+    } catch (error) {
+      const checkpointError =
+        error instanceof CheckpointError ? error : new CheckpointError(`checkpoint of ${this.shardId} failed: ${(error as Error).message}`, { cause: error, shardId: this.shardId });
+      this.logger.error(checkpointError.message);
+      this.deps.reportError(checkpointError);
+      if (this.deps.definition.options.errors.onFailure === 'stop') return this.stopAfterFailure(checkpointError);
+      return undefined;
+    }
+  }
+
+  /** Stores what was processed and not yet stored (shutdown, interval timer); errors are logged, not thrown. */
+  private async flushCheckpoint(): Promise<void> {
+    const kind = this.deps.definition.options.checkpoint.kind;
+    if (kind === 'never' || kind === 'manual' || this.lastProcessed === undefined) return;
+    try {
+      await this.storeCheckpoint(this.lastProcessed);
+    } catch (error) {
+      this.logger.error(`Final checkpoint failed: ${(error as Error).message}`);
+      this.deps.reportError(error instanceof ShardlineError ? error : new CheckpointError((error as Error).message, { cause: error }));
+    }
+  }
+
+  /** Stores a position, one call at a time, skipping positions that are not ahead of the stored one. */
+  private storeCheckpoint(position: CheckpointPosition): Promise<void> {
+    const run = async (): Promise<void> => {
+      if (this.checkpointingDisabled) {
+        this.logger.debug(`Not checkpointing ${formatPosition(position)}: the lease is shutting down`);
+        return;
+      }
+      if (this.lastStored !== undefined && comparePositions(position, this.lastStored) <= 0) return;
+      await this.lease.checkpointer.checkpoint(position);
+      this.lastStored = position;
+      this.context.lastCheckpoint = position;
+      this.recordsSinceCheckpoint = 0;
+      this.lastCheckpointAt = Date.now();
+      this.logger.debug(`Checkpointed at ${formatPosition(position)}`);
+    };
+    const next = this.checkpointChain.then(run, run);
+    this.checkpointChain = next.catch(() => undefined);
+    return next;
+  }
+
+  private startTimers(): void {
+    const { definition } = this.deps;
+    for (const every of definition.every) {
+      const method = this.method(every.methodKey);
+      this.timers.add(
+        interval(every.intervalMs)
+          .pipe(exhaustMap(() => this.runTimer(`${definition.name}.${every.methodKey}`, method)))
+          .subscribe(),
+      );
+    }
+    const policy = definition.options.checkpoint;
+    if (policy.kind === 'interval') {
+      this.timers.add(
+        interval(policy.everyMs)
+          .pipe(exhaustMap(() => this.flushCheckpoint()))
+          .subscribe(),
+      );
+    }
+  }
+
+  private async runTimer(name: string, method: Method): Promise<void> {
+    try {
+      this.logger.trace(`Running ${name}`);
+      await invokeAndSettle(method, this.instanceOrThrow(), []);
+    } catch (error) {
+      this.logger.error(`${name} failed: ${(error as Error).message}`);
+    }
+  }
+
+  /**
+   * Runs every method registered for a hook. Errors of `init` and `deadLetter` hooks are thrown (`rethrow`);
+   * errors of shutdown hooks are logged so that the rest of the shutdown still happens.
+   */
+  private async runHooks(hook: LifecycleHook, arg?: unknown, rethrow = hook === 'init'): Promise<void> {
+    for (const entry of this.deps.definition.hooks) {
+      if (entry.hook !== hook) continue;
+      try {
+        await invokeAndSettle(this.method(entry.methodKey), this.instanceOrThrow(), arg === undefined ? [] : [arg]);
+      } catch (error) {
+        if (rethrow) throw error;
+        this.logger.error(`${this.deps.definition.name}.${entry.methodKey} (@${hook}) failed: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  private method(key: string): Method {
+    const fn = (this.instanceOrThrow() as Record<string, unknown>)[key];
+    if (typeof fn !== 'function') throw new ShardlineError(`${this.deps.definition.name}.${key} is not a method`);
+    return fn as Method;
+  }
+
+  private instanceOrThrow(): object {
+    if (this.instance === undefined) throw new ShardlineError(`the consumer of ${this.shardId} was not created`);
+    return this.instance;
+  }
+
+  private fail(error: ShardlineError): ShardlineError {
+    this.logger.error(error.message);
+    this.deps.reportError(error);
+    return error;
+  }
+
+  private async dispose(): Promise<void> {
+    try {
+      await this.child.dispose();
+    } catch (error) {
+      this.logger.warn(`Disposing the shard's container failed: ${(error as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,265 @@
+import { concatMap, defer, groupBy, mergeMap, Subject, type Observable, type Subscription } from 'rxjs';
+import { container as globalContainer, type DependencyContainer } from 'tsyringe';
+import { RECORD_SOURCE, type RecordSource } from '../adapters/record-source';
+import { type ConsumerDefinition } from '../decorators/metadata-types';
+import { type ConsumerClass, exploreConsumer } from './consumer-explorer';
+import { ShardlineError, SourceError } from './errors';
+import { type AppLogger, createLogger, type Logger } from './logger';
+import { type Provider, registerProviders } from './provider';
+import { SECRET_PROVIDER, type SecretProvider } from './secret-provider';
+import { type ResolvedSecrets, resolveSecrets } from './secret-resolver';
+import { type ShardEvent } from './shard-event';
+import { ShardWorker } from './shard-worker';
+import { CONSUMER_DEFINITION, SHARDLINE_LOGGER } from './tokens';
+
+/** Options of {@link ShardlineApp.start}. */
+export interface ShardlineAppOptions {
+  /** The `@Consumer` class to run, one instance per shard. */
+  readonly consumer: ConsumerClass;
+  /** Where records come from (KCL, polling, in-memory). */
+  readonly source: RecordSource;
+  /** Services for the consumer's constructor, or replacements of registered ones (a mocked client in a test). */
+  readonly providers?: readonly Provider[];
+  /** Parent container. Default: tsyringe's global container (the app works in a child of it). */
+  readonly container?: DependencyContainer;
+  /** The logger. Default: one built from the consumer's `log` options. */
+  readonly logger?: AppLogger;
+  /** Resolves `kms:` / `kms-file:` secrets. Default: whatever is registered under `SECRET_PROVIDER`. */
+  readonly secretProvider?: SecretProvider;
+  /** Stop gracefully on SIGTERM/SIGINT (when the app owns the process; never in KCL mode). Default false. */
+  readonly handleSignals?: boolean;
+  /** Bound on a graceful stop: after this, shards still busy are abandoned (not checkpointed). Default 30,000. */
+  readonly shutdownTimeoutMs?: number;
+}
+
+/**
+ * Runs a consumer class on a record source: per-shard instances in child containers, batches in order per shard,
+ * shards concurrently, hooks, timers, checkpoint and error policies, graceful shutdown.
+ *
+ * @example
+ * ```ts
+ * const app = await ShardlineApp.start({ consumer: FlightCounter, source });
+ * await app.done;
+ * ```
+ */
+export class ShardlineApp {
+  /** Errors of handlers, checkpoints and the source, as they happen (they are also logged). */
+  readonly errors$: Observable<ShardlineError>;
+  /** Settles when the source ended or the app was stopped; rejects if the source failed. */
+  readonly done: Promise<void>;
+  readonly logger: Logger;
+  readonly definition: ConsumerDefinition;
+
+  private readonly errorSubject = new Subject<ShardlineError>();
+  private readonly workers = new Map<string, ShardWorker>();
+  private readonly busy = new Map<string, Promise<void>>();
+  private subscription: Subscription | undefined;
+  private stopping: Promise<void> | undefined;
+  private finished = false;
+  private settle!: { resolve: () => void; reject: (error: Error) => void };
+  private readonly signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
+
+  private constructor(
+    private readonly options: ShardlineAppOptions,
+    private readonly container: DependencyContainer,
+    private readonly appLogger: AppLogger,
+    private readonly ownsLogger: boolean,
+    private readonly secrets: ResolvedSecrets,
+    definition: ConsumerDefinition,
+  ) {
+    this.definition = definition;
+    this.logger = appLogger;
+    this.errors$ = this.errorSubject.asObservable();
+    this.done = new Promise<void>((resolve, reject) => {
+      this.settle = { resolve, reject };
+    });
+    // `done` is for callers who want it; an unobserved rejection must not crash the process.
+    this.done.catch(() => undefined);
+  }
+
+  /**
+   * Validates the consumer, resolves its secrets (before any hook runs) and starts reading the source.
+   * @throws ConfigurationError or SecretResolutionError: nothing is read when start-up fails.
+   */
+  static async start(options: ShardlineAppOptions): Promise<ShardlineApp> {
+    const definition = exploreConsumer(options.consumer);
+    const ownsLogger = options.logger === undefined;
+    const logger = options.logger ?? createLogger(definition.options.log);
+    const container = (options.container ?? globalContainer).createChildContainer();
+    container.register(RECORD_SOURCE, { useValue: options.source });
+    container.register(SHARDLINE_LOGGER, { useValue: logger });
+    container.register(CONSUMER_DEFINITION, { useValue: definition });
+    if (options.secretProvider !== undefined) container.register(SECRET_PROVIDER, { useValue: options.secretProvider });
+    registerProviders(container, options.providers ?? []);
+    let secrets: ResolvedSecrets;
+    try {
+      const provider = container.isRegistered(SECRET_PROVIDER, true) ? container.resolve(SECRET_PROVIDER) : undefined;
+      secrets = await resolveSecrets(definition, provider);
+    } catch (error) {
+      logger.error((error as Error).message);
+      if (ownsLogger) await logger.close();
+      throw error;
+    }
+    const app = new ShardlineApp(options, container, logger, ownsLogger, secrets, definition);
+    app.run();
+    return app;
+  }
+
+  /** Shards with a live consumer instance. */
+  get activeShards(): readonly string[] {
+    return [...this.workers.values()].filter((w) => !w.finished).map((w) => w.shardId);
+  }
+
+  /**
+   * Stops gracefully: no new batch is started, batches in flight finish, `@OnShutdown('stopped')` runs and what was
+   * processed is checkpointed, then the source is released. Bounded by `shutdownTimeoutMs`. Safe to call twice.
+   */
+  stop(): Promise<void> {
+    if (this.finished && this.stopping === undefined) return this.done.catch(() => undefined);
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private run(): void {
+    const { definition } = this;
+    this.logger.info(
+      `Starting shardline consumer ${definition.name} (application ${definition.options.applicationName}, stream ${definition.options.streamName}, source ${this.options.source.name})`,
+    );
+    if (this.options.handleSignals === true) this.installSignalHandlers();
+    this.subscription = this.options.source
+      .events()
+      .pipe(
+        groupBy((event) => event.shardId),
+        mergeMap((shard$) => shard$.pipe(concatMap((event) => defer(() => this.track(event.shardId, this.dispatch(event)))))),
+      )
+      .subscribe({
+        error: (error: unknown) => {
+          const sourceError =
+            error instanceof ShardlineError ? error : new SourceError(`the ${this.options.source.name} source failed: ${String(error)}`, { cause: error });
+          this.logger.error(sourceError.message);
+          this.report(sourceError);
+          void this.finish(sourceError);
+        },
+        complete: () => {
+          this.logger.info('The record source ended');
+          void this.finish(undefined);
+        },
+      });
+  }
+
+  /** Remembers the event a shard is busy with, so that a graceful stop can wait for it. */
+  private track(shardId: string, work: Promise<void>): Promise<void> {
+    this.busy.set(shardId, work);
+    return work.finally(() => {
+      if (this.busy.get(shardId) === work) this.busy.delete(shardId);
+    });
+  }
+
+  /** Handles one event; never throws (a failure of one shard must not end the others). */
+  private async dispatch(event: ShardEvent): Promise<void> {
+    if (this.stopping !== undefined) return; // the source is about to be released; nothing new starts
+    try {
+      switch (event.type) {
+        case 'opened': {
+          const previous = this.workers.get(event.shardId);
+          if (previous !== undefined && !previous.finished) await previous.close('leaseLost');
+          const worker = new ShardWorker(
+            { definition: this.definition, consumerClass: this.options.consumer, container: this.container, logger: this.logger, secrets: this.secrets, reportError: (e) => this.report(e) },
+            event.lease,
+          );
+          this.workers.set(event.shardId, worker);
+          try {
+            await worker.open();
+            event.ack({ status: 'ok' });
+          } catch (error) {
+            event.ack({ status: 'failed', error: error as Error });
+          }
+          return;
+        }
+        case 'records': {
+          const worker = this.liveWorker(event.shardId);
+          if (worker === undefined) {
+            event.ack({ status: 'failed', error: new SourceError(`records for ${event.shardId}, which is not open`, { shardId: event.shardId }) });
+            return;
+          }
+          const error = await worker.handleRecords(event);
+          event.ack(error === undefined ? { status: 'ok' } : { status: 'failed', error });
+          return;
+        }
+        default: {
+          const worker = this.liveWorker(event.shardId);
+          if (event.type === 'leaseLost') worker?.disableCheckpointing();
+          await worker?.close(event.type === 'shutdownRequested' ? 'requested' : event.type);
+          event.ack({ status: 'ok' });
+          return;
+        }
+      }
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      this.logger.error(`Unexpected failure on ${event.shardId}: ${failure.message}`);
+      event.ack({ status: 'failed', error: failure });
+    }
+  }
+
+  private liveWorker(shardId: string): ShardWorker | undefined {
+    const worker = this.workers.get(shardId);
+    return worker !== undefined && !worker.finished ? worker : undefined;
+  }
+
+  private report(error: ShardlineError): void {
+    this.errorSubject.next(error);
+  }
+
+  private async shutdown(): Promise<void> {
+    const timeoutMs = this.options.shutdownTimeoutMs ?? 30_000;
+    this.logger.info(`Stopping: finishing batches in flight (at most ${timeoutMs} ms)`);
+    const graceful = (async () => {
+      await Promise.allSettled([...this.busy.values()]);
+      await Promise.allSettled([...this.workers.values()].map((w) => w.close('stopped')));
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), timeoutMs);
+    });
+    const late = await Promise.race([graceful.then(() => false), timedOut]);
+    clearTimeout(timer);
+    if (late) this.logger.warn(`Shutdown took longer than ${timeoutMs} ms: shards still busy were not checkpointed`);
+    await this.finish(undefined);
+  }
+
+  private async finish(error: Error | undefined): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    this.subscription?.unsubscribe();
+    this.subscription = undefined;
+    for (const worker of this.workers.values()) {
+      // The source is gone (stdin closed, source failed): close what is left without checkpointing.
+      if (!worker.finished) {
+        worker.disableCheckpointing();
+        await worker.close('stopped');
+      }
+    }
+    for (const [signal, handler] of this.signalHandlers) process.removeListener(signal, handler);
+    this.signalHandlers.length = 0;
+    this.errorSubject.complete();
+    if (this.ownsLogger) await this.appLogger.close();
+    if (error === undefined) this.settle.resolve();
+    else this.settle.reject(error);
+  }
+
+  private installSignalHandlers(): void {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      const handler = (): void => {
+        if (this.stopping !== undefined) {
+          this.logger.warn(`Second ${signal}: exiting now without a final checkpoint`);
+          process.exit(130);
+        }
+        this.logger.info(`Received ${signal}`);
+        void this.stop();
+      };
+      process.on(signal, handler);
+      this.signalHandlers.push([signal, handler]);
+    }
+  }
+}
+
