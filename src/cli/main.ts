@@ -1,7 +1,14 @@
 import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
 import { ShardlineError } from '../core/errors';
+import { devCommand } from './commands/dev.command';
+import { kclCommand } from './commands/kcl.command';
+import { kmsCommand } from './commands/kms.command';
+import { lagCommand } from './commands/lag.command';
+import { putCommand } from './commands/put.command';
 import { runCommand } from './commands/run.command';
+import { streamsCommand } from './commands/streams.command';
+import { tailCommand } from './commands/tail.command';
 
 /** Exit codes: 0 done, 1 failed at run time, 2 bad command line. */
 export const EXIT_USAGE = 2;
@@ -14,7 +21,9 @@ export function buildProgram(): Command {
     .version(readVersion(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
-  program.addCommand(runCommand());
+  for (const command of [runCommand(), devCommand(), kclCommand(), kmsCommand(), putCommand(), tailCommand(), streamsCommand(), lagCommand()]) {
+    program.addCommand(command);
+  }
   return applyExitOverride(program);
 }
 
