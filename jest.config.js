@@ -1,4 +1,8 @@
 /** Jest configuration: unit tests run in isolation; integration tests share local servers started once. */
+const { existsSync } = require('node:fs');
+const path = require('node:path');
+
+const harness = (name) => (existsSync(path.join(__dirname, 'test/harness', `${name}.ts`)) ? `<rootDir>/test/harness/${name}.ts` : undefined);
 const transform = { '^.+\\.ts$': ['@swc/jest'] };
 const common = {
   transform,
@@ -15,8 +19,8 @@ module.exports = {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.int.spec.ts', '<rootDir>/examples/**/*.int.spec.ts'],
-      globalSetup: '<rootDir>/test/harness/global-setup.ts',
-      globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
+      globalSetup: harness('global-setup'),
+      globalTeardown: harness('global-teardown'),
       testTimeout: 120000,
     },
   ],

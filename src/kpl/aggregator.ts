@@ -16,6 +16,9 @@ import {
 } from './kpl-format';
 import { writeVarint } from './protobuf-wire';
 
+/** Longest ASCII key written with a byte loop rather than `Buffer#write`. */
+const SHORT_ASCII_KEY = 64;
+
 /** A user record to be packed into a KPL aggregated record. */
 export interface KplUserRecord {
   /** The user record's partition key (non-empty). */
@@ -200,10 +203,16 @@ export class KplAggregator {
     const partitionKeys = this.partitionKeys;
     const partitionKeyLengths = this.partitionKeyLengths;
     for (let i = 0; i < partitionKeys.length; i++) {
+      const key = partitionKeys[i]!;
       const length = partitionKeyLengths[i]!;
       buf[pos++] = TAG_PARTITION_KEY_TABLE;
       pos = writeVarint(buf, pos, length);
-      pos += buf.write(partitionKeys[i]!, pos, length, 'utf8');
+      if (length === key.length && length <= SHORT_ASCII_KEY) {
+        // UTF-8 length equal to UTF-16 length means pure ASCII; a plain loop beats Buffer#write for short keys.
+        for (let c = 0; c < length; c++) buf[pos++] = key.charCodeAt(c);
+      } else {
+        pos += buf.write(key, pos, length, 'utf8');
+      }
     }
     const explicitHashKeys = this.explicitHashKeys;
     const explicitHashKeyLengths = this.explicitHashKeyLengths;
@@ -231,8 +240,7 @@ export class KplAggregator {
       }
       buf[pos++] = TAG_RECORD_DATA;
       pos = writeVarint(buf, pos, data.length);
-      buf.set(data, pos);
-      pos += data.length;
+      pos += data.copy(buf, pos);
     }
 
     if (pos !== protobufEnd) {
@@ -301,7 +309,7 @@ export class KplAggregator {
     }
     this.measuredExplicitHashKeyIndex = explicitHashKeyIndex;
 
-    if (!(data instanceof Uint8Array)) {
+    if (!Buffer.isBuffer(data)) {
       throw new KplFormatError('user record data must be a Buffer');
     }
     const body = recordBodySize(partitionKeyIndex, explicitHashKeyIndex, data.length);

@@ -1,3 +1,5 @@
+import { ShardlineError } from '../core/errors';
+
 /**
  * Thrown when a buffer that claims to be (or is expected to be) a KPL aggregated record
  * cannot be decoded, or when a user record cannot be encoded into one.
@@ -5,13 +7,4 @@
  * The message always names what is wrong (bad magic, digest mismatch, truncated varint,
  * index out of range, ...) and, where it applies, the byte offset or record position.
  */
-export class KplFormatError extends Error {
-  /**
-   * @param message - human readable description of the format violation
-   * @param options - standard error options (e.g. `cause`)
-   */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export class KplFormatError extends ShardlineError {}
