@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 'use strict';
 // The shardline command: runs the compiled CLI (npm builds dist/ on install).
+// The AWS SDK's multi-line "Node 22 will be required from 2027" notice would break one-line error output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const { main } = require('../dist/cli/main.js');
 main(process.argv.slice(2)).then(
   (code) => {

@@ -39,7 +39,9 @@ const maskFormat = winston.format((info) => {
 
 /** `INFO [2017-03-05 03:35:23 UTC] shardId-000000000000 Received 2 records from Kinesis` */
 const textFormat = winston.format.printf((info) => {
-  const { level, message, shardId, timestamp: _t, ...rest } = info;
+  const { level, message, shardId, timestamp: _t, ...withSymbols } = info;
+  // Only string keys: winston's Symbol(splat) holds the caller's meta before masking, so it must never be printed.
+  const rest = Object.fromEntries(Object.entries(withSymbols));
   const meta = Object.keys(rest).length > 0 ? ` ${inspect(rest, { breakLength: Infinity, depth: 4 })}` : '';
   const shard = typeof shardId === 'string' ? `${shardId} ` : '';
   return `${level.toUpperCase()} [${utcStamp(new Date())} UTC] ${shard}${String(message)}${meta}`;
@@ -126,10 +128,12 @@ export function createLogger(options: LogOptions = {}, extras: LoggerExtras = {}
   const transports: Transport[] = [];
   let destination = options.destination ?? (options.file === undefined ? 'stderr' : 'none');
   if (destination === 'stdout' && extras.stdoutReserved === true) destination = 'stderr';
+  // process.stderr/stdout themselves, not winston's Console transport: it writes to `console._stderr`, which is stdout
+  // wherever the global console was replaced (jest does), and stdout may belong to the KCL protocol.
   if (destination === 'stderr') {
-    transports.push(new winston.transports.Console({ stderrLevels: Object.keys(LEVELS) }));
+    transports.push(new winston.transports.Stream({ stream: process.stderr }));
   } else if (destination === 'stdout') {
-    transports.push(new winston.transports.Console({ stderrLevels: [] }));
+    transports.push(new winston.transports.Stream({ stream: process.stdout }));
   }
   if (options.file !== undefined) transports.push(new winston.transports.File({ filename: options.file }));
   if (extras.sink !== undefined) transports.push(new LineSink(extras.sink));

@@ -96,8 +96,12 @@ export class ShardlineApp {
       const provider = container.isRegistered(SECRET_PROVIDER, true) ? container.resolve(SECRET_PROVIDER) : undefined;
       secrets = await resolveSecrets(definition, provider);
     } catch (error) {
-      logger.error((error as Error).message);
-      if (ownsLogger) await logger.close();
+      // A caller that passed its own logger (the CLI) reports the thrown error itself: logging it here too would
+      // print the failure twice.
+      if (ownsLogger) {
+        logger.error((error as Error).message);
+        await logger.close();
+      }
       throw error;
     }
     const app = new ShardlineApp(options, container, logger, ownsLogger, secrets, definition);
@@ -157,7 +161,13 @@ export class ShardlineApp {
 
   /** Handles one event; never throws (a failure of one shard must not end the others). */
   private async dispatch(event: ShardEvent): Promise<void> {
-    if (this.stopping !== undefined) return; // the source is about to be released; nothing new starts
+    if (this.stopping !== undefined) {
+      // The source is about to be released; nothing new starts, but every event is still acknowledged once.
+      if (event.type === 'leaseLost') this.workers.get(event.shardId)?.disableCheckpointing();
+      if (event.type === 'opened' || event.type === 'records') event.ack({ status: 'failed', error: new ShardlineError(`not handled: the app is stopping`) });
+      else event.ack({ status: 'ok' });
+      return;
+    }
     try {
       switch (event.type) {
         case 'opened': {
