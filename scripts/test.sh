@@ -13,6 +13,8 @@ step "npm ci"
 npm ci --no-audit --no-fund
 step "system packages, moto, KCL daemon jars (scripts/setup.sh)"
 bash scripts/setup.sh
+step "build (the CLI tests run dist/)"
+npm run --silent build
 step "typecheck"
 npm run --silent typecheck
 step "lint"
