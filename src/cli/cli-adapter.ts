@@ -35,5 +35,7 @@ export interface CliAdapter {
   readonly description: string;
   /** At most this many consumers per process (the KCL daemon gives a child one shard of one stream). */
   readonly maxConsumers?: number;
+  /** Runs before the user's module is loaded (KCL: reserve stdout, so even a top-level console.log cannot reach it). */
+  prepare?(): void;
   setup(consumers: readonly ConsumerDefinition[], options: RunOptions, context: { logger: AppLogger; container: DependencyContainer }): Promise<AdapterSetup>;
 }

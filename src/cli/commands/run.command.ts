@@ -35,6 +35,7 @@ export function runCommand(): Command {
 async function run(modulePath: string, options: RunOptions): Promise<void> {
   const adapter = CLI_ADAPTERS.get(options.adapter);
   if (adapter === undefined) throw new ConfigurationError(`unknown adapter ${options.adapter} (known: ${[...CLI_ADAPTERS.keys()].join(', ')})`);
+  adapter.prepare?.();
   const classes = loadConsumers(modulePath, options.consumer);
   if (adapter.maxConsumers !== undefined && classes.length > adapter.maxConsumers) {
     throw new ConfigurationError(
