@@ -137,7 +137,7 @@ function normalizeInitialPosition(value: unknown, problems: string[]): InitialPo
   if (value === undefined) return 'TRIM_HORIZON';
   if (value === 'TRIM_HORIZON' || value === 'LATEST') return value;
   if (typeof value === 'object' && value !== null && 'atTimestamp' in value) {
-    const at = (value as { atTimestamp: unknown }).atTimestamp;
+    const at = value.atTimestamp;
     if (at instanceof Date && !Number.isNaN(at.getTime())) return { atTimestamp: at };
   }
   problems.push(`initialPosition must be 'TRIM_HORIZON', 'LATEST' or { atTimestamp: Date }, got ${JSON.stringify(value)}`);
@@ -231,5 +231,5 @@ function normalizeLog(value: unknown, problems: string[]): LogOptions {
   if (v.destination !== undefined && !['stderr', 'stdout', 'none'].includes(v.destination as string)) {
     problems.push(`log.destination must be 'stderr', 'stdout' or 'none', got ${JSON.stringify(v.destination)}`);
   }
-  return v as LogOptions;
+  return v;
 }

@@ -17,7 +17,7 @@ export type Provider<T = unknown> =
 export function registerProviders(container: DependencyContainer, providers: readonly Provider[]): void {
   for (const provider of providers) {
     if ('useValue' in provider) container.register(provider.provide, { useValue: provider.useValue });
-    else if ('useClass' in provider) container.register(provider.provide, { useClass: provider.useClass as Constructor<unknown> });
+    else if ('useClass' in provider) container.register(provider.provide, { useClass: provider.useClass });
     else if ('useFactory' in provider) container.register(provider.provide, { useFactory: provider.useFactory });
     else throw new ConfigurationError(`a provider needs useValue, useClass or useFactory (token ${String((provider as { provide: unknown }).provide)})`);
   }

@@ -36,7 +36,7 @@ export function OnRecords<T = unknown>(options: OnRecordsOptions<T> = {}): Metho
       decoder = builtInDecoder(decode);
       decoderName = decode;
     } else if (typeof decode === 'function') {
-      decoder = decode as RecordDecoder<unknown>;
+      decoder = decode;
       decoderName = decode.name || 'custom';
     } else if (decode !== undefined) {
       throw new InvalidDecoratorError(

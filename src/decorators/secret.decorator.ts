@@ -22,9 +22,10 @@ export const SECRET_SCHEMES = ['env', 'kms', 'kms-file'] as const;
  * names the property, never the value.
  */
 export function Secret(ref: string, options: SecretOptions = {}): PropertyDecorator {
-  return (target, member) => {
+  return (target: object, member: string | symbol, descriptor?: PropertyDescriptor) => {
     const where = describeMember(target, member);
     if (typeof target === 'function') throw new InvalidDecoratorError(`@Secret on ${where}: decorate an instance property, not a static one`);
+    if (descriptor !== undefined) throw new InvalidDecoratorError(`@Secret on ${where}: decorate a property, not a method or accessor`);
     if (typeof member === 'symbol') throw new InvalidDecoratorError(`@Secret on ${where}: use a property with a string name`);
     if (typeof ref !== 'string') throw new InvalidDecoratorError(`@Secret on ${where}: the reference must be a string such as 'env:NAME' or 'kms:<ciphertext>'`);
     const colon = ref.indexOf(':');

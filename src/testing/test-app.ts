@@ -47,7 +47,7 @@ export interface TestApp {
 
 function toInput(item: RecordInput | string | object): RecordInput {
   if (typeof item === 'string' || Buffer.isBuffer(item)) return { data: item };
-  if (typeof item === 'object' && item !== null && 'data' in item) return item as RecordInput;
+  if (typeof item === 'object' && item !== null && 'data' in item) return item;
   return { data: item };
 }
 

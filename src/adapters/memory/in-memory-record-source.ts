@@ -60,13 +60,14 @@ export class InMemoryRecordSource implements RecordSource {
     const state = this.state(shardId);
     if (lastCheckpoint !== undefined) state.checkpoints.push(lastCheckpoint);
     const checkpointer: Checkpointer = {
-      checkpoint: async (position) => {
-        if (state.failCheckpoints !== undefined) throw new CheckpointError(state.failCheckpoints.message, { cause: state.failCheckpoints, shardId });
+      checkpoint: (position) => {
+        if (state.failCheckpoints !== undefined) return Promise.reject(new CheckpointError(state.failCheckpoints.message, { cause: state.failCheckpoints, shardId }));
         const last = state.checkpoints[state.checkpoints.length - 1];
         if (last !== undefined && last !== SHARD_END && comparePositions(position, last) < 0) {
-          throw new CheckpointError(`checkpoint ${position.sequenceNumber} of ${shardId} goes backwards`, { shardId });
+          return Promise.reject(new CheckpointError(`checkpoint ${position.sequenceNumber} of ${shardId} goes backwards`, { shardId }));
         }
         state.checkpoints.push(position);
+        return Promise.resolve();
       },
     };
     state.open = true;
@@ -79,14 +80,14 @@ export class InMemoryRecordSource implements RecordSource {
   }
 
   /** Sends one batch to a shard (opening the shard first if needed); resolves when its handler finished. */
-  async push(shardId: string, records: readonly RecordInput[], millisBehindLatest?: number): Promise<EventOutcome> {
-    if (!this.state(shardId).open) {
-      const opened = await this.openShard(shardId);
-      if (opened.status === 'failed') return opened;
-    }
+  push(shardId: string, records: readonly RecordInput[], millisBehindLatest?: number): Promise<EventOutcome> {
+    // Open and send in the same tick: awaiting the open first would let a concurrent push overtake this batch.
+    const opened = this.state(shardId).open ? undefined : this.openShard(shardId);
     const state = this.state(shardId);
     const batch = records.map((input) => this.toRecord(shardId, state, input));
-    return this.emit(shardId, (ack) => ({ type: 'records', shardId, records: batch, ack, ...(millisBehindLatest === undefined ? {} : { millisBehindLatest }) }));
+    const sent = this.emit(shardId, (ack) => ({ type: 'records', shardId, records: batch, ack, ...(millisBehindLatest === undefined ? {} : { millisBehindLatest }) }));
+    if (opened === undefined) return sent;
+    return opened.then((outcome) => (outcome.status === 'failed' ? sent.then(() => outcome) : sent));
   }
 
   /** The shard was read to its end: the runtime runs `@OnShardEnded` and `@OnShutdown`, then `SHARD_END` is stored. */

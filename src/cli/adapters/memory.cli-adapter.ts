@@ -4,10 +4,12 @@ import { type CliAdapter } from '../cli-adapter';
 
 const SHARD_ID = 'shardId-000000000000';
 const BATCH_LINES = 500;
+/** A partial batch is sent once stdin has been quiet this long. */
+const FLUSH_IDLE_MS = 100;
 
 /**
  * `--adapter memory`: each line of stdin is a record of one shard (JSON objects are sent as they are), in batches
- * of up to 500 lines; at the end of stdin the shard ends and the run finishes. Useful to try a consumer with no
+ * of up to 500 lines (a partial batch is sent when stdin pauses for 100 ms); at the end of stdin the shard ends and the run finishes. Useful to try a consumer with no
  * stream at all: `printf '{"dest":"LAX"}\n' | shardline run app.ts --adapter memory`.
  */
 export const memoryCliAdapter: CliAdapter = {
@@ -18,17 +20,26 @@ export const memoryCliAdapter: CliAdapter = {
     const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
     let batch: RecordInput[] = [];
     let partition = 0;
-    const flush = async (): Promise<void> => {
-      if (batch.length === 0) return;
+    let sending: Promise<void> = Promise.resolve();
+    let idle: NodeJS.Timeout | undefined;
+    const flush = (): Promise<void> => {
+      if (idle !== undefined) clearTimeout(idle);
+      idle = undefined;
+      if (batch.length === 0) return sending;
       const records = batch;
       batch = [];
-      await Promise.all(sources.map((s) => s.push(SHARD_ID, records)));
+      sending = sending.then(async () => {
+        await Promise.all(sources.map((s) => s.push(SHARD_ID, records)));
+      });
+      return sending;
     };
     void (async () => {
       for await (const line of lines) {
         if (line.trim() === '') continue;
         batch.push({ data: line, partitionKey: `line-${partition++}` });
         if (batch.length >= BATCH_LINES) await flush();
+        // A partial batch goes out when stdin pauses, so that a stream of lines (tail -f) is not held back.
+        else idle ??= setTimeout(() => void flush(), FLUSH_IDLE_MS);
       }
       await flush();
       await Promise.all(sources.map((s) => s.endShard(SHARD_ID)));
