@@ -31,7 +31,7 @@ describe('DemoApp', () => {
 
   it('runs the 10 s updater and the 1 min updater on time', async () => {
     await t.openShard(SHARD);
-    await jest.advanceTimersByTimeAsync(60_000);
+    await t.advanceTime(60_000); // the kit drives jest's fake timers
     const lines = messages(t);
     expect(lines.filter((m) => m === 'This is a high frequency updater call running every 10 seconds')).toHaveLength(6);
     expect(lines.filter((m) => m === 'Updating some data every minute')).toHaveLength(1);

@@ -5,6 +5,7 @@ import { type ConsumerClass } from '../core/consumer-explorer';
 import { type ShardlineError } from '../core/errors';
 import { createLogger } from '../core/logger';
 import { type LogLevel } from '../core/log-options';
+import { sleep } from '../core/sleep';
 import { type Provider } from '../core/provider';
 import { type EventOutcome } from '../core/shard-event';
 import { type SecretProvider } from '../core/secret-provider';
@@ -43,6 +44,28 @@ export interface TestApp {
   checkpoints(shardId: string): readonly CheckpointPosition[];
   /** Stops the app gracefully (runs `@OnShutdown('stopped')`, checkpoints what was processed). */
   stop(): Promise<void>;
+  /**
+   * Lets `ms` of time pass: with jest fake timers it advances them (running `@Every` methods, retry backoffs and
+   * interval checkpoints that fall due, and awaiting their promises); with real timers it waits.
+   */
+  advanceTime(ms: number): Promise<void>;
+}
+
+interface FakeClock {
+  tickAsync(ms: number): Promise<unknown>;
+}
+
+/**
+ * Advances fake timers when they are installed (jest's modern fake timers expose their clock on `setTimeout`),
+ * otherwise waits on a real timer.
+ */
+async function advanceTime(ms: number): Promise<void> {
+  const clock = (setTimeout as unknown as { clock?: FakeClock }).clock;
+  if (clock !== undefined && typeof clock.tickAsync === 'function') {
+    await clock.tickAsync(ms);
+    return;
+  }
+  await sleep(ms);
 }
 
 function toInput(item: RecordInput | string | object): RecordInput {
@@ -91,6 +114,7 @@ export async function createTestApp(consumer: ConsumerClass, options: TestAppOpt
     loseLease: (shardId) => source.loseLease(shardId),
     requestShutdown: (shardId) => source.requestShutdown(shardId),
     checkpoints: (shardId) => source.checkpoints(shardId),
+    advanceTime,
     stop: async () => {
       await app.stop();
       await logger.close();
