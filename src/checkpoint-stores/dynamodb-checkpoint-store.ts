@@ -1,0 +1,307 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import {
+  ConditionalCheckFailedException,
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  ResourceNotFoundException,
+  ScanCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClientConfig,
+} from '@aws-sdk/client-dynamodb';
+import { type CheckpointPosition } from '../core/checkpoint-position';
+import { CheckpointError, ConfigurationError } from '../core/errors';
+import { sleep } from '../core/sleep';
+import { type CheckpointStore, type LeaseRequest, type StoredShard } from './checkpoint-store';
+
+/** Options of {@link DynamoDbCheckpointStore}. */
+export interface DynamoDbCheckpointStoreOptions {
+  /** The lease table. The KCL's default is the application name. */
+  readonly tableName: string;
+  /** A ready client; otherwise one is made from `region` / `endpoint` (or `AWS_ENDPOINT_URL_DYNAMODB`). */
+  readonly client?: DynamoDBClient;
+  readonly region?: string;
+  readonly endpoint?: string;
+  /** Names this process in `leaseOwner`. Default `<hostname>:<pid>:<random>`. */
+  readonly workerId?: string;
+  /** Create the table (on-demand, hash key `leaseKey`) when it does not exist. Default true. */
+  readonly createTable?: boolean;
+}
+
+/** KCL lease table attribute names (`DynamoDBLeaseSerializer` in amazon-kinesis-client 3.x). */
+const A = {
+  leaseKey: 'leaseKey',
+  leaseOwner: 'leaseOwner',
+  leaseCounter: 'leaseCounter',
+  ownerSwitches: 'ownerSwitchesSinceCheckpoint',
+  checkpoint: 'checkpoint',
+  checkpointSub: 'checkpointSubSequenceNumber',
+  pendingCheckpoint: 'pendingCheckpoint',
+  pendingCheckpointSub: 'pendingCheckpointSubSequenceNumber',
+  pendingCheckpointState: 'pendingCheckpointState',
+  parentShardId: 'parentShardId',
+  childShardIds: 'childShardIds',
+  startingHashKey: 'startingHashKey',
+  endingHashKey: 'endingHashKey',
+  checkpointOwner: 'checkpointOwner',
+} as const;
+
+/** The global secondary index KCL 3 keeps on its lease table. */
+export const LEASE_OWNER_INDEX = 'LeaseOwnerToLeaseKeyIndex';
+
+/**
+ * Checkpoints in a KCL lease table, item for item as the KCL 3 daemon reads and writes them: `leaseKey` (S, the
+ * shard id, hash key), `leaseOwner` (S), `leaseCounter` (N), `ownerSwitchesSinceCheckpoint` (N), `checkpoint` (S: a
+ * sequence number or `TRIM_HORIZON`/`LATEST`/`AT_TIMESTAMP`/`SHARD_END`), `checkpointSubSequenceNumber` (N),
+ * `parentShardId` (SS), `childShardIds` (SS), `startingHashKey`/`endingHashKey` (S). An application can therefore move
+ * between the polling adapter and the KCL adapter and keep its place.
+ *
+ * Every write is conditional on the lease counter this process last saw (and on being the owner), and bumps it, as the
+ * KCL does: if another worker (a KCL daemon, a second poller) takes the lease, the next checkpoint fails instead of
+ * overwriting its progress. Lease balancing between processes is not done: run one polling process per application.
+ */
+export class DynamoDbCheckpointStore implements CheckpointStore {
+  readonly description: string;
+  readonly workerId: string;
+  private readonly client: DynamoDBClient;
+  private readonly ownsClient: boolean;
+  private readonly counters = new Map<string, number>();
+  private closed = false;
+
+  constructor(private readonly options: DynamoDbCheckpointStoreOptions) {
+    this.description = `dynamodb:${options.tableName}`;
+    this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.ownsClient = options.client === undefined;
+    this.client = options.client ?? createDynamoDbClient(options);
+  }
+
+  async open(): Promise<void> {
+    try {
+      await this.client.send(new DescribeTableCommand({ TableName: this.options.tableName }));
+      return;
+    } catch (error) {
+      if (!(error instanceof ResourceNotFoundException)) throw this.configError('cannot read the lease table', error);
+    }
+    if (this.options.createTable === false) {
+      throw new ConfigurationError(`the lease table ${this.options.tableName} does not exist; create it or allow the store to create it`);
+    }
+    try {
+      await this.client.send(
+        new CreateTableCommand({
+          TableName: this.options.tableName,
+          AttributeDefinitions: [
+            { AttributeName: A.leaseKey, AttributeType: 'S' },
+            { AttributeName: A.leaseOwner, AttributeType: 'S' },
+          ],
+          KeySchema: [{ AttributeName: A.leaseKey, KeyType: 'HASH' }],
+          BillingMode: 'PAY_PER_REQUEST',
+          // The index KCL 3 adds to its lease table; creating it here lets the KCL adapter take over this table as is.
+          GlobalSecondaryIndexes: [
+            {
+              IndexName: LEASE_OWNER_INDEX,
+              KeySchema: [
+                { AttributeName: A.leaseOwner, KeyType: 'HASH' },
+                { AttributeName: A.leaseKey, KeyType: 'RANGE' },
+              ],
+              Projection: { ProjectionType: 'KEYS_ONLY' },
+            },
+          ],
+        }),
+      );
+    } catch (error) {
+      if ((error as Error).name !== 'ResourceInUseException') throw this.configError('cannot create the lease table', error);
+    }
+    for (let i = 0; i < 120; i++) {
+      const described = await this.client.send(new DescribeTableCommand({ TableName: this.options.tableName }));
+      if (described.Table?.TableStatus === 'ACTIVE') return;
+      await sleep(250);
+    }
+    throw new ConfigurationError(`the lease table ${this.options.tableName} did not become ACTIVE within 30 s`);
+  }
+
+  async list(): Promise<readonly StoredShard[]> {
+    const shards: StoredShard[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.client.send(new ScanCommand({ TableName: this.options.tableName, ConsistentRead: true, ExclusiveStartKey: startKey }));
+      for (const item of page.Items ?? []) shards.push(fromItem(item));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return shards;
+  }
+
+  async acquire(request: LeaseRequest): Promise<StoredShard> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const got = await this.client.send(
+        new GetItemCommand({ TableName: this.options.tableName, Key: { [A.leaseKey]: { S: request.shardId } }, ConsistentRead: true }),
+      );
+      try {
+        if (got.Item === undefined) {
+          const item: Record<string, AttributeValue> = {
+            [A.leaseKey]: { S: request.shardId },
+            [A.leaseCounter]: { N: '1' },
+            [A.leaseOwner]: { S: this.workerId },
+            [A.ownerSwitches]: { N: '0' },
+            [A.checkpoint]: { S: request.initialCheckpoint },
+            [A.checkpointSub]: { N: '0' },
+          };
+          if (request.parentShardIds.length > 0) item[A.parentShardId] = { SS: [...request.parentShardIds] };
+          if (request.hashKeyRange !== undefined) {
+            item[A.startingHashKey] = { S: request.hashKeyRange.startingHashKey };
+            item[A.endingHashKey] = { S: request.hashKeyRange.endingHashKey };
+          }
+          await this.client.send(
+            new PutItemCommand({ TableName: this.options.tableName, Item: item, ConditionExpression: 'attribute_not_exists(#k)', ExpressionAttributeNames: { '#k': A.leaseKey } }),
+          );
+          this.counters.set(request.shardId, 1);
+          return fromItem(item);
+        }
+        const current = fromItem(got.Item);
+        const next = (current.leaseCounter ?? 0) + 1;
+        const switched = current.leaseOwner !== undefined && current.leaseOwner !== this.workerId;
+        const updated = await this.client.send(
+          new UpdateItemCommand({
+            TableName: this.options.tableName,
+            Key: { [A.leaseKey]: { S: request.shardId } },
+            UpdateExpression: `SET #o = :me, #c = :next${switched ? ', #s = if_not_exists(#s, :zero) + :one' : ''} REMOVE #co`,
+            ConditionExpression: current.leaseCounter === undefined ? 'attribute_not_exists(#c)' : '#c = :seen',
+            ExpressionAttributeNames: { '#o': A.leaseOwner, '#c': A.leaseCounter, '#co': A.checkpointOwner, ...(switched ? { '#s': A.ownerSwitches } : {}) },
+            ExpressionAttributeValues: {
+              ':me': { S: this.workerId },
+              ':next': { N: String(next) },
+              ...(current.leaseCounter === undefined ? {} : { ':seen': { N: String(current.leaseCounter) } }),
+              ...(switched ? { ':zero': { N: '0' }, ':one': { N: '1' } } : {}),
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        this.counters.set(request.shardId, next);
+        return fromItem(updated.Attributes ?? got.Item);
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) continue; // someone wrote in between: read again
+        throw new CheckpointError(`cannot take the lease of ${request.shardId} in ${this.options.tableName}: ${(error as Error).message}`, {
+          cause: error,
+          shardId: request.shardId,
+        });
+      }
+    }
+    throw new CheckpointError(
+      `the lease of ${request.shardId} in ${this.options.tableName} keeps changing under us: another worker (a KCL daemon?) is using this application; stop it first`,
+      { shardId: request.shardId },
+    );
+  }
+
+  async checkpoint(shardId: string, position: CheckpointPosition, childShardIds?: readonly string[]): Promise<void> {
+    const expected = this.counters.get(shardId);
+    if (expected === undefined) throw new CheckpointError(`cannot checkpoint ${shardId}: this process does not hold its lease`, { shardId });
+    const withChildren = childShardIds !== undefined && childShardIds.length > 0;
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.options.tableName,
+          Key: { [A.leaseKey]: { S: shardId } },
+          UpdateExpression: `SET #cp = :cp, #cs = :cs, #s = :zero, #c = :next${withChildren ? ', #ch = :children' : ''} REMOVE #p, #ps, #pst`,
+          ConditionExpression: '#c = :expected AND #o = :me',
+          ExpressionAttributeNames: {
+            '#cp': A.checkpoint,
+            '#cs': A.checkpointSub,
+            '#s': A.ownerSwitches,
+            '#c': A.leaseCounter,
+            '#o': A.leaseOwner,
+            '#p': A.pendingCheckpoint,
+            '#ps': A.pendingCheckpointSub,
+            '#pst': A.pendingCheckpointState,
+            ...(withChildren ? { '#ch': A.childShardIds } : {}),
+          },
+          ExpressionAttributeValues: {
+            ':cp': { S: position.sequenceNumber },
+            ':cs': { N: String(position.subSequenceNumber) },
+            ':zero': { N: '0' },
+            ':next': { N: String(expected + 1) },
+            ':expected': { N: String(expected) },
+            ':me': { S: this.workerId },
+            ...(withChildren ? { ':children': { SS: [...childShardIds] } } : {}),
+          },
+        }),
+      );
+      this.counters.set(shardId, expected + 1);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        this.counters.delete(shardId);
+        throw new CheckpointError(
+          `the lease of ${shardId} in ${this.options.tableName} was taken by another worker: not checkpointing (its records will be processed by the new owner)`,
+          { cause: error, shardId },
+        );
+      }
+      throw new CheckpointError(`checkpoint of ${shardId} in ${this.options.tableName} failed: ${(error as Error).message}`, { cause: error, shardId });
+    }
+  }
+
+  async release(shardId: string): Promise<void> {
+    const expected = this.counters.get(shardId);
+    if (expected === undefined) return;
+    this.counters.delete(shardId);
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.options.tableName,
+          Key: { [A.leaseKey]: { S: shardId } },
+          UpdateExpression: 'SET #c = :next REMOVE #o, #co',
+          ConditionExpression: '#c = :expected AND #o = :me',
+          ExpressionAttributeNames: { '#c': A.leaseCounter, '#o': A.leaseOwner, '#co': A.checkpointOwner },
+          ExpressionAttributeValues: { ':next': { N: String(expected + 1) }, ':expected': { N: String(expected) }, ':me': { S: this.workerId } },
+        }),
+      );
+    } catch {
+      // Best effort: a lease we no longer hold needs no release.
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.counters.keys()].map((shardId) => this.release(shardId)));
+    if (this.ownsClient) this.client.destroy();
+  }
+
+  private configError(what: string, error: unknown): ConfigurationError {
+    return new ConfigurationError(
+      `${what} ${this.options.tableName}: ${(error as Error).message}; check the region, the credentials and AWS_ENDPOINT_URL_DYNAMODB`,
+      { cause: error },
+    );
+  }
+}
+
+function createDynamoDbClient(options: DynamoDbCheckpointStoreOptions): DynamoDBClient {
+  const config: DynamoDBClientConfig = {
+    region: options.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? 'us-east-1',
+  };
+  const endpoint = options.endpoint;
+  if (endpoint !== undefined) config.endpoint = endpoint;
+  const local = (endpoint ?? process.env['AWS_ENDPOINT_URL_DYNAMODB'] ?? '').startsWith('http://');
+  if (local && process.env['AWS_ACCESS_KEY_ID'] === undefined) config.credentials = { accessKeyId: 'shardline-local', secretAccessKey: 'shardline-local' };
+  return new DynamoDBClient(config);
+}
+
+function fromItem(item: Record<string, AttributeValue>): StoredShard {
+  const s = (name: string): string | undefined => item[name]?.S;
+  const n = (name: string): number | undefined => {
+    const value = item[name]?.N;
+    return value === undefined ? undefined : Number(value);
+  };
+  const checkpoint = s(A.checkpoint);
+  const owner = s(A.leaseOwner);
+  const counter = n(A.leaseCounter);
+  return {
+    shardId: s(A.leaseKey) ?? '',
+    checkpoint: checkpoint === undefined ? undefined : { sequenceNumber: checkpoint, subSequenceNumber: n(A.checkpointSub) ?? 0 },
+    parentShardIds: item[A.parentShardId]?.SS ?? [],
+    childShardIds: item[A.childShardIds]?.SS ?? [],
+    ...(owner === undefined ? {} : { leaseOwner: owner }),
+    ...(counter === undefined ? {} : { leaseCounter: counter }),
+  };
+}

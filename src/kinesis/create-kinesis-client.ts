@@ -1,0 +1,48 @@
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { KinesisClientConfig } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+
+/** Options for {@link createKinesisClient}. */
+export interface KinesisClientOptions {
+  /** AWS region; defaults to `AWS_REGION`, then `AWS_DEFAULT_REGION`, then `us-east-1`. */
+  readonly region?: string;
+  /** A custom endpoint URL (kinesis-local, kinesalite, a VPC endpoint). */
+  readonly endpoint?: string;
+  /**
+   * Credentials or a credential provider. When omitted: the SDK's default chain for AWS endpoints, and a dummy
+   * static pair for `http://` endpoints (the local emulators accept any credentials).
+   */
+  readonly credentials?: KinesisClientConfig['credentials'];
+  /** Maximum attempts the SDK itself makes per call (its own retry strategy); shardline's readers retry on top. Default 3. */
+  readonly maxAttempts?: number;
+  /** Socket timeout per request, in milliseconds. Default 30 000. */
+  readonly requestTimeoutMs?: number;
+}
+
+/** Region used when none is given and none is set in the environment. */
+export const DEFAULT_REGION = 'us-east-1';
+
+/**
+ * Creates a {@link KinesisClient} configured the way shardline needs it.
+ *
+ * It always passes an HTTP/1.1 `NodeHttpHandler` (the SDK's default handler fails at random against the local
+ * emulators), uses dummy static credentials for plain-HTTP endpoints unless credentials are given, and resolves
+ * the region from the options, then `AWS_REGION` / `AWS_DEFAULT_REGION`, then `us-east-1`.
+ */
+export function createKinesisClient(options: KinesisClientOptions = {}): KinesisClient {
+  const region = options.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? DEFAULT_REGION;
+  const isLocalHttp = options.endpoint !== undefined && options.endpoint.startsWith('http://');
+  const credentials =
+    options.credentials ?? (isLocalHttp ? { accessKeyId: 'shardline-local', secretAccessKey: 'shardline-local' } : undefined);
+  const config: KinesisClientConfig = {
+    region,
+    requestHandler: new NodeHttpHandler({
+      requestTimeout: options.requestTimeoutMs ?? 30_000,
+      connectionTimeout: 10_000,
+    }),
+    maxAttempts: options.maxAttempts ?? 3,
+  };
+  if (options.endpoint !== undefined) config.endpoint = options.endpoint;
+  if (credentials !== undefined) config.credentials = credentials;
+  return new KinesisClient(config);
+}

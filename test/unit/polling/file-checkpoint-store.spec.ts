@@ -1,0 +1,54 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileCheckpointStore } from '../../../src/checkpoint-stores/file-checkpoint-store';
+import { ConfigurationError } from '../../../src/core/errors';
+
+const dir = (): string => mkdtempSync(join(tmpdir(), 'shardline-file-store-'));
+
+describe('FileCheckpointStore', () => {
+  it('keeps one file per application and stream, written atomically, and reads it back after a restart', async () => {
+    const directory = dir();
+    const store = new FileCheckpointStore({ directory, applicationName: 'app', streamName: 'arn:aws:kinesis:us-east-1:1:stream/orders' });
+    expect(store.path).toBe(join(directory, 'app--orders.json'));
+    await store.open();
+    await store.acquire({ shardId: 'shardId-000000000001', parentShardIds: ['shardId-000000000000'], initialCheckpoint: 'TRIM_HORIZON' });
+    await store.checkpoint('shardId-000000000001', { sequenceNumber: '123', subSequenceNumber: 2 });
+    await store.checkpoint('shardId-000000000000', { sequenceNumber: 'SHARD_END', subSequenceNumber: 0 }, ['shardId-000000000001']);
+    await store.close();
+    expect(readdirSync(directory).sort()).toEqual(['app--orders.json']); // no temporary file, lock released
+    const again = new FileCheckpointStore({ directory, applicationName: 'app', streamName: 'orders' });
+    await again.open();
+    const shards = await again.list();
+    expect(shards.find((s) => s.shardId === 'shardId-000000000001')).toMatchObject({
+      checkpoint: { sequenceNumber: '123', subSequenceNumber: 2 },
+      parentShardIds: ['shardId-000000000000'],
+    });
+    expect(shards.find((s) => s.shardId === 'shardId-000000000000')).toMatchObject({ checkpoint: { sequenceNumber: 'SHARD_END' }, childShardIds: ['shardId-000000000001'] });
+    await again.close();
+  });
+
+  it('refuses a second live process, and takes over the lock of a dead one (kill -9)', async () => {
+    const directory = dir();
+    const first = new FileCheckpointStore({ directory, applicationName: 'app', streamName: 's' });
+    await first.open();
+    const lock = `${first.path}.lock`;
+    writeFileSync(lock, String(process.ppid)); // a live process that is not us
+    const second = new FileCheckpointStore({ directory, applicationName: 'app', streamName: 's' });
+    await expect(second.open()).rejects.toThrow(ConfigurationError);
+    await expect(second.open()).rejects.toThrow(/in use by process/);
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    writeFileSync(lock, dead.stdout);
+    await second.open();
+    expect(readFileSync(lock, 'utf8')).toBe(String(process.pid));
+    await second.close();
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it('says what to do with a file that is not a checkpoint file', async () => {
+    const directory = dir();
+    writeFileSync(join(directory, 'app--s.json'), 'not json');
+    await expect(new FileCheckpointStore({ directory, applicationName: 'app', streamName: 's' }).open()).rejects.toThrow(/move it away/);
+  });
+});
