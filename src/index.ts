@@ -34,6 +34,55 @@ export type { ShardEvent, ShardLease, EventOutcome, Ack } from './core/shard-eve
 /* Adapters */
 export { RECORD_SOURCE, type RecordSource } from './adapters/record-source';
 export { InMemoryRecordSource } from './adapters/memory/in-memory-record-source';
+export { KclRecordSource, type KclRecordSourceOptions, type KclCheckpointRetryOptions } from './adapters/kcl/kcl-record-source';
+export { buildKclProperties, formatKclProperties, type KclPropertiesInput, type KclProperty, type KclRetrievalMode } from './kcl-daemon/kcl-properties';
+export { KclDaemonError } from './kcl-daemon/kcl-daemon-launcher';
+export { PollingRecordSource, type PollingRecordSourceOptions } from './adapters/polling/polling-record-source';
+export { parseInitialPosition } from './adapters/polling/parse-initial-position';
+export { measureShardLag, type ShardLag } from './adapters/polling/measure-shard-lag';
+
+/* Checkpoint stores (polling adapter) */
+export {
+  SHARD_END_CHECKPOINT,
+  isCheckpointSentinel,
+  type CheckpointStore,
+  type CheckpointSentinel,
+  type StoredShard,
+  type LeaseRequest,
+  type HashKeyRange,
+} from './checkpoint-stores/checkpoint-store';
+export { FileCheckpointStore, DEFAULT_CHECKPOINT_DIRECTORY, type FileCheckpointStoreOptions } from './checkpoint-stores/file-checkpoint-store';
+export { DynamoDbCheckpointStore, LEASE_OWNER_INDEX, type DynamoDbCheckpointStoreOptions } from './checkpoint-stores/dynamodb-checkpoint-store';
+export { MemoryCheckpointStore } from './checkpoint-stores/memory-checkpoint-store';
+export { createCheckpointStore, parseCheckpointStoreSpec, type CheckpointStoreSpec } from './checkpoint-stores/create-checkpoint-store';
+
+/* Kinesis clients and local development */
+export { createKinesisClient, DEFAULT_REGION, type KinesisClientOptions } from './kinesis/create-kinesis-client';
+export { startLocalKinesis, type LocalKinesisServer, type StartLocalKinesisOptions } from './kinesis/local-kinesis-server';
+export type { ProduceFunction, PutFunction, ProducedData } from './kinesis/producer-module';
+
+/* Producer and stream administration */
+export { KinesisProducer, type ProducerData, type PutOptions, type PutResult, type ProducerStats } from './producer/kinesis-producer';
+export {
+  KINESIS_PRODUCER_OPTIONS,
+  KINESIS_CLIENT,
+  PUT_RECORDS_MAX_RECORDS,
+  PUT_RECORDS_MAX_BYTES,
+  RECORD_MAX_BYTES,
+  type KinesisProducerOptions,
+  type ProducerOrdering,
+} from './producer/producer-options';
+export { ShardMap, loadShardMap, type ShardRange, type StreamReference } from './producer/shard-map';
+export { partitionKeyHash, partitionKeyHashKey, hashKeyToBytes, bytesToHashKey } from './producer/hash-key';
+export { StreamAdmin, type StreamAdminOptions, type CreateStreamOptions, type WaitOption } from './admin/stream-admin';
+export type { StreamDescription, ShardDescription, StreamListEntry, StreamMode } from './admin/stream-description';
+
+/* KMS */
+export { KmsService, KMS_MAX_PLAINTEXT_BYTES, type DataKey, type KmsFileOptions } from './kms/kms.service';
+export { KmsSecretProvider } from './kms/kms-secret-provider';
+export { KMS_SERVICE_OPTIONS, type KmsServiceOptions } from './kms/kms-options';
+export type { EncryptionContext } from './kms/encryption-context';
+export type { EnvelopeDecryptResult, ProgressListener } from './kms/envelope-cipher';
 
 /* Errors */
 export {
@@ -46,4 +95,7 @@ export {
   CheckpointError,
   SecretResolutionError,
   RecordDecodeError,
+  ProducerError,
+  StreamAdminError,
 } from './core/errors';
+export { KmsError } from './kms/kms-error';

@@ -64,3 +64,16 @@ export class SecretResolutionError extends ShardlineError {}
 
 /** A record's payload could not be decoded (bad base64, bad JSON, a failing custom decoder). */
 export class RecordDecodeError extends ShardlineError {}
+
+/** A record given to the producer could not be delivered (rejected as invalid, failed after every retry, or the producer closed). */
+export class ProducerError extends ShardlineError {
+  /** The Kinesis error code of the last attempt, when Kinesis refused the record. */
+  readonly errorCode: string | undefined;
+  constructor(message: string, options: ErrorOptions & { errorCode?: string } = {}) {
+    super(message, options);
+    this.errorCode = options.errorCode;
+  }
+}
+
+/** A stream administration request was invalid (shards not adjacent, stream not ACTIVE, unknown stream) or failed. */
+export class StreamAdminError extends ShardlineError {}

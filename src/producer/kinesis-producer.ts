@@ -1,0 +1,762 @@
+import {
+  PutRecordCommand,
+  PutRecordsCommand,
+  type KinesisClient,
+  type PutRecordsRequestEntry,
+  type PutRecordsResultEntry,
+} from '@aws-sdk/client-kinesis';
+import { inject, injectable } from 'tsyringe';
+import { ProducerError } from '../core/errors';
+import { backoffWithJitter, sleep } from '../core/sleep';
+import { KplAggregator } from '../kpl/aggregator';
+import { isValidExplicitHashKey } from '../kpl/kpl-format';
+import { hashKeyToBytes, partitionKeyHash } from './hash-key';
+import {
+  KINESIS_CLIENT,
+  KINESIS_PRODUCER_OPTIONS,
+  RECORD_MAX_BYTES,
+  normalizeProducerOptions,
+  type KinesisProducerOptions,
+  type NormalizedProducerOptions,
+} from './producer-options';
+import { loadShardMap, type ShardMap, type ShardRange } from './shard-map';
+
+/** What `put` accepts: bytes as they are, a string as UTF-8, anything else as JSON. */
+export type ProducerData = Buffer | Uint8Array | string | object;
+
+/** Per-record options of {@link KinesisProducer.put}. */
+export interface PutOptions {
+  /** Decimal hash key (0 to 2^128 - 1) that chooses the shard instead of MD5(partition key). */
+  readonly explicitHashKey?: string;
+}
+
+/** What a `put` resolves with once Kinesis durably accepted the record. */
+export interface PutResult {
+  /** The sequence number of the Kinesis record (of the aggregate, for an aggregated record). */
+  readonly sequenceNumber: string;
+  /** The shard the record landed on. */
+  readonly shardId: string;
+  /** Position inside the aggregate (aggregated mode only). */
+  readonly subSequenceNumber?: number;
+  /** Attempts it took (1 = accepted the first time). */
+  readonly attempts: number;
+}
+
+/** Counters of a producer since it was created. */
+export interface ProducerStats {
+  /** Records accepted by `put` and not settled yet. */
+  readonly queuedRecords: number;
+  /** Their bytes (data + partition keys). */
+  readonly queuedBytes: number;
+  /** PutRecords/PutRecord calls in flight. */
+  readonly inFlightCalls: number;
+  /** Records Kinesis accepted. */
+  readonly deliveredRecords: number;
+  /** Their bytes (user data + partition keys, before aggregation). */
+  readonly deliveredBytes: number;
+  /** Records whose `put` rejected. */
+  readonly failedRecords: number;
+  /** Record attempts that failed and were tried again. */
+  readonly retriedRecords: number;
+  /** Kinesis calls made. */
+  readonly calls: number;
+}
+
+/** One `put`, from the call until its promise settles. */
+interface UserRecord {
+  readonly data: Buffer;
+  readonly partitionKey: string;
+  readonly explicitHashKey: string | undefined;
+  readonly bytes: number;
+  readonly resolve: (result: PutResult) => void;
+  readonly reject: (error: Error) => void;
+  settled: boolean;
+}
+
+/** One Kinesis record to send: a user record (plain mode) or an aggregate of several. */
+interface Outbound {
+  readonly data: Uint8Array;
+  readonly partitionKey: string;
+  readonly explicitHashKey: string | undefined;
+  readonly bytes: number;
+  attempts: number;
+  lastErrorCode: string | undefined;
+  /** Plain mode: the user record. */
+  readonly user: UserRecord | undefined;
+  /** Aggregated mode: the user records inside, in order. */
+  readonly members: readonly UserRecord[] | undefined;
+  /** Aggregated mode: the shard the aggregate was packed for. */
+  readonly shardId: string | undefined;
+}
+
+/** The open aggregate of one predicted shard. */
+interface AggregationSlot {
+  readonly shard: ShardRange;
+  readonly aggregator: KplAggregator;
+  members: UserRecord[];
+}
+
+interface Waiter {
+  readonly bytes: number;
+  /** Whether the waiter is a `put` whose record is counted in when released (not a bare `ready()`). */
+  readonly reserve: boolean;
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
+/** Call-level errors that trying again cannot fix. */
+const FATAL_CALL_ERRORS = new Set([
+  'ResourceNotFoundException',
+  'ValidationException',
+  'InvalidArgumentException',
+  'AccessDeniedException',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'IncompleteSignatureException',
+  'MissingAuthenticationTokenException',
+  'KMSDisabledException',
+  'KMSInvalidStateException',
+  'KMSAccessDeniedException',
+  'KMSNotFoundException',
+  'KMSOptInRequired',
+  'AbortError',
+]);
+
+/**
+ * A Kinesis producer that keeps a stream at its limits without losing records.
+ *
+ * - `put` resolves with the sequence number and shard once Kinesis accepted the record, or rejects with a
+ *   {@link ProducerError} after `maxAttempts`; it never drops a record silently.
+ * - Records are batched into PutRecords calls (≤ 500 records, ≤ 5 MiB) after at most `lingerMs`, with up to
+ *   `maxInFlightCalls` calls at once; only the failed entries of a call are tried again, with capped exponential
+ *   backoff and full jitter.
+ * - A bounded queue gives backpressure: when `maxQueuedRecords`/`maxQueuedBytes` are reached, `put` waits.
+ * - `flush()` sends everything now and waits for it; `close()` (also `dispose()`, called by tsyringe) flushes,
+ *   then rejects what is still pending after `closeTimeoutMs`.
+ * - `ordering: 'per-key' | 'strict'` keeps one record per partition key in flight; `aggregate: true` packs
+ *   records into KPL aggregates per predicted shard with that shard's ExplicitHashKey.
+ *
+ * @example
+ * ```ts
+ * const producer = new KinesisProducer(createKinesisClient({ region: 'eu-west-1' }), { streamName: 'flights' });
+ * const { sequenceNumber, shardId } = await producer.put({ dest: 'LAX' }, 'LAX');
+ * await producer.close();
+ * ```
+ */
+@injectable()
+export class KinesisProducer {
+  private readonly options: NormalizedProducerOptions;
+  private readonly stream: { readonly streamName?: string; readonly streamArn?: string };
+  /** The stream as the SDK's commands name it. */
+  private readonly streamParams: { StreamName: string } | { StreamARN: string };
+
+  private pending: Outbound[] = [];
+  private pendingHead = 0;
+  private pendingBytes = 0;
+  private retryQueue: Outbound[] = [];
+  private inFlight = 0;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private lingerDue = false;
+  private flushing = 0;
+  private closed = false;
+  private closePromise: Promise<void> | undefined;
+  private readonly abort = new AbortController();
+
+  private queuedRecords = 0;
+  private queuedBytes = 0;
+  private readonly waiters: Waiter[] = [];
+  private readonly idleWaiters: (() => void)[] = [];
+  private readonly sleeping = new Set<Outbound[]>();
+
+  private readonly keyLocks = new Map<string, Outbound>();
+  private readonly lastSequenceByKey = new Map<string, string>();
+
+  private shardMap: ShardMap | undefined;
+  private shardMapLoading: Promise<void> | undefined;
+  private shardMapLoadedAt = 0;
+  private readonly slots = new Map<string, AggregationSlot>();
+  private unrouted: UserRecord[] = [];
+  private emitScheduled = false;
+
+  private delivered = 0;
+  private deliveredBytesTotal = 0;
+  private failed = 0;
+  private retried = 0;
+  private calls = 0;
+
+  /**
+   * @param client - the Kinesis client (give it an HTTP/1.1 NodeHttpHandler; `createKinesisClient` does)
+   * @param options - stream and limits, see {@link KinesisProducerOptions}
+   * @throws ConfigurationError if an option is out of range
+   */
+  constructor(@inject(KINESIS_CLIENT) private readonly client: KinesisClient, @inject(KINESIS_PRODUCER_OPTIONS) options: KinesisProducerOptions) {
+    this.options = normalizeProducerOptions(options);
+    this.stream = this.options.streamArn !== undefined && this.options.streamName === undefined ? { streamArn: this.options.streamArn } : { streamName: this.options.streamName! };
+    this.streamParams = this.stream.streamName !== undefined ? { StreamName: this.stream.streamName } : { StreamARN: this.stream.streamArn! };
+  }
+
+  /** The stream this producer writes to (name, or ARN if no name was given). */
+  get streamName(): string {
+    return this.stream.streamName ?? this.stream.streamArn ?? '';
+  }
+
+  /** Counters since the producer was created. */
+  stats(): ProducerStats {
+    return {
+      queuedRecords: this.queuedRecords,
+      queuedBytes: this.queuedBytes,
+      inFlightCalls: this.inFlight,
+      deliveredRecords: this.delivered,
+      deliveredBytes: this.deliveredBytesTotal,
+      failedRecords: this.failed,
+      retriedRecords: this.retried,
+      calls: this.calls,
+    };
+  }
+
+  /**
+   * Queues one record. Resolves once Kinesis durably accepted it; waits first while the queue is full.
+   *
+   * @param data - a Buffer/Uint8Array (sent as is), a string (UTF-8) or any other value (JSON)
+   * @param partitionKey - 1 to 256 characters; chooses the shard (MD5) unless `options.explicitHashKey` is set
+   * @param options - per-record options
+   * @returns the sequence number and shard id
+   * @throws ProducerError (as a rejection) for an invalid record, after the last failed attempt, or after close
+   */
+  put(data: ProducerData, partitionKey: string, options?: PutOptions): Promise<PutResult> {
+    if (this.closed) {
+      return Promise.reject(new ProducerError(`the producer for stream ${this.streamName} is closed: create a new KinesisProducer to send more records`));
+    }
+    let buffer: Buffer;
+    try {
+      buffer = toBuffer(data);
+      validateRecord(buffer, partitionKey, options?.explicitHashKey);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new ProducerError(String(error)));
+    }
+    const bytes = buffer.length + Buffer.byteLength(partitionKey, 'utf8');
+    if (this.waiters.length === 0 && this.hasRoom(bytes)) {
+      this.queuedRecords++;
+      this.queuedBytes += bytes;
+      return this.accept(buffer, partitionKey, options?.explicitHashKey, bytes);
+    }
+    // Full: wait for room (FIFO). settle() counts the record in when it releases the waiter.
+    return new Promise<void>((resolve, reject) => this.waiters.push({ bytes, reserve: true, resolve, reject })).then(() =>
+      this.accept(buffer, partitionKey, options?.explicitHashKey, bytes),
+    );
+  }
+
+  /** Whether a `put` now would have to wait for room in the queue. */
+  get isFull(): boolean {
+    return this.waiters.length > 0 || !this.hasRoom(0);
+  }
+
+  /**
+   * Resolves when the queue has room for another record: await it before each `put` when feeding the producer
+   * from a large source without awaiting each delivery, so that memory stays bounded.
+   */
+  ready(): Promise<void> {
+    if (!this.isFull) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => this.waiters.push({ bytes: 0, reserve: false, resolve, reject }));
+  }
+
+  /**
+   * Sends every buffered record now (without waiting for the linger) and resolves when no record is pending,
+   * i.e. each `put` made before (and during) the flush has resolved or rejected.
+   */
+  async flush(): Promise<void> {
+    this.flushing++;
+    try {
+      this.emitAllAggregates();
+      this.pump();
+      if (this.queuedRecords > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    } finally {
+      this.flushing--;
+    }
+  }
+
+  /**
+   * Stops accepting records, sends what is pending and waits for it, for at most `closeTimeoutMs`; records still
+   * pending then are rejected with a {@link ProducerError}. Safe to call twice.
+   */
+  close(): Promise<void> {
+    this.closePromise ??= this.doClose();
+    return this.closePromise;
+  }
+
+  /** tsyringe's disposal hook: `container.dispose()` closes the producer. */
+  dispose(): Promise<void> {
+    return this.close();
+  }
+
+  private async doClose(): Promise<void> {
+    this.closed = true;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), this.options.closeTimeoutMs);
+    });
+    const drained = this.flush().then(() => false);
+    const expired = await Promise.race([drained, timedOut]);
+    clearTimeout(timer);
+    if (expired) {
+      this.abort.abort();
+      this.rejectEverything(
+        new ProducerError(
+          `record not delivered to stream ${this.streamName} within closeTimeoutMs (${this.options.closeTimeoutMs} ms) of close(): check the stream and the network, or raise closeTimeoutMs`,
+        ),
+      );
+      await drained; // the aborted calls return at once and reject their records
+    }
+    if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+  }
+
+  private hasRoom(bytes: number): boolean {
+    if (this.queuedRecords === 0) return true;
+    return this.queuedRecords < this.options.maxQueuedRecords && this.queuedBytes + bytes <= this.options.maxQueuedBytes;
+  }
+
+  /** Queues a record already counted in queuedRecords/queuedBytes. */
+  private accept(data: Buffer, partitionKey: string, explicitHashKey: string | undefined, bytes: number): Promise<PutResult> {
+    return new Promise<PutResult>((resolve, reject) => {
+      const user: UserRecord = { data, partitionKey, explicitHashKey, bytes, resolve, reject, settled: false };
+      if (this.options.aggregate) this.route(user);
+      else this.enqueue({ data, partitionKey, explicitHashKey, bytes, attempts: 0, lastErrorCode: undefined, user, members: undefined, shardId: undefined });
+    });
+  }
+
+  private enqueue(outbound: Outbound): void {
+    this.pending.push(outbound);
+    this.pendingBytes += outbound.bytes;
+    if (this.pending.length - this.pendingHead >= this.options.maxBatchRecords || this.pendingBytes >= this.options.maxBatchBytes || this.lingerDue || this.flushing > 0) {
+      this.pump();
+    } else if (this.lingerTimer === undefined) {
+      this.startLinger();
+    }
+  }
+
+  private startLinger(): void {
+    this.lingerTimer = setTimeout(() => {
+      this.lingerTimer = undefined;
+      this.lingerDue = true;
+      this.emitAllAggregates();
+      this.pump();
+    }, this.options.lingerMs);
+  }
+
+  /** Starts as many calls as allowed with what is ready. */
+  private pump(): void {
+    while (this.inFlight < this.options.maxInFlightCalls) {
+      const ready = this.retryQueue.length + this.pending.length - this.pendingHead;
+      if (ready === 0) break;
+      const fullBatch = ready >= this.options.maxBatchRecords || this.pendingBytes >= this.options.maxBatchBytes;
+      if (!fullBatch && !this.lingerDue && this.flushing === 0 && this.retryQueue.length === 0) break;
+      const batch = this.takeBatch();
+      if (batch.length === 0) break;
+      this.inFlight++;
+      void this.send(batch);
+    }
+    const left = this.retryQueue.length + this.pending.length - this.pendingHead;
+    if (left === 0) this.lingerDue = false;
+    if (left === 0 && this.lingerTimer !== undefined && !this.hasOpenAggregates()) {
+      clearTimeout(this.lingerTimer);
+      this.lingerTimer = undefined;
+    }
+    if (this.lingerTimer === undefined && ((left > 0 && !this.lingerDue) || this.hasOpenAggregates())) this.startLinger();
+  }
+
+  private takeBatch(): Outbound[] {
+    const maxRecords = this.options.maxBatchRecords;
+    const maxBytes = this.options.maxBatchBytes;
+    const ordered = this.options.ordering !== 'none';
+    const batch: Outbound[] = [];
+    let bytes = 0;
+    if (this.retryQueue.length > 0) {
+      const keep: Outbound[] = [];
+      for (const outbound of this.retryQueue) {
+        if (batch.length < maxRecords && bytes + outbound.bytes <= maxBytes) {
+          batch.push(outbound);
+          bytes += outbound.bytes;
+        } else keep.push(outbound);
+      }
+      this.retryQueue = keep;
+    }
+    if (!ordered) {
+      const pending = this.pending;
+      let head = this.pendingHead;
+      while (head < pending.length && batch.length < maxRecords) {
+        const outbound = pending[head]!;
+        if (bytes + outbound.bytes > maxBytes) break;
+        batch.push(outbound);
+        bytes += outbound.bytes;
+        this.pendingBytes -= outbound.bytes;
+        head++;
+      }
+      this.pendingHead = head;
+      if (head === pending.length) {
+        this.pending = [];
+        this.pendingHead = 0;
+      } else if (head > 4096 && head * 2 > pending.length) {
+        this.pending = pending.slice(head);
+        this.pendingHead = 0;
+      }
+      return batch;
+    }
+    // Ordered: at most one record per key in flight; skipped records keep their place.
+    const rest: Outbound[] = [];
+    for (let i = this.pendingHead; i < this.pending.length; i++) {
+      const outbound = this.pending[i]!;
+      const lock = this.keyLocks.get(outbound.partitionKey);
+      if (batch.length < maxRecords && bytes + outbound.bytes <= maxBytes && (lock === undefined || lock === outbound)) {
+        this.keyLocks.set(outbound.partitionKey, outbound);
+        batch.push(outbound);
+        bytes += outbound.bytes;
+        this.pendingBytes -= outbound.bytes;
+      } else rest.push(outbound);
+    }
+    this.pending = rest;
+    this.pendingHead = 0;
+    return batch;
+  }
+
+  private async send(batch: Outbound[]): Promise<void> {
+    let results: readonly PutRecordsResultEntry[] | undefined;
+    let callError: unknown;
+    try {
+      results = this.options.ordering === 'strict' ? await this.putEach(batch) : await this.putBatch(batch);
+    } catch (error) {
+      callError = error;
+    }
+    const retry: Outbound[] = [];
+    let remapNeeded = false;
+    for (let i = 0; i < batch.length; i++) {
+      const outbound = batch[i]!;
+      outbound.attempts++;
+      const result = results?.[i];
+      if (result !== undefined && result.ErrorCode === undefined && result.SequenceNumber !== undefined && result.ShardId !== undefined) {
+        if (outbound.shardId !== undefined && outbound.shardId !== result.ShardId) remapNeeded = true;
+        this.succeed(outbound, result.SequenceNumber, result.ShardId);
+        continue;
+      }
+      const code = result?.ErrorCode ?? errorName(callError) ?? 'MissingResult';
+      outbound.lastErrorCode = code;
+      const fatal = result?.ErrorCode !== undefined ? isFatalRecordError(code) : FATAL_CALL_ERRORS.has(code);
+      if (fatal || this.abort.signal.aborted || outbound.attempts >= this.options.maxAttempts) {
+        this.fail(outbound, describeFailure(this.streamName, code, result?.ErrorMessage ?? errorMessage(callError), outbound.attempts, fatal), callError);
+      } else {
+        retry.push(outbound);
+      }
+    }
+    this.inFlight--;
+    if (remapNeeded) this.refreshShardMapSoon('a record landed on another shard than predicted (resharding?)');
+    if (retry.length > 0) {
+      this.retried += retry.length;
+      const attempt = Math.max(...retry.map((o) => o.attempts));
+      const delayMs = backoffWithJitter(attempt - 1, this.options.retryBaseMs, this.options.retryCapMs);
+      this.options.logger?.debug(`retrying ${retry.length} of ${batch.length} records in ${delayMs} ms`, { errorCode: retry[0]!.lastErrorCode, attempt });
+      this.sleeping.add(retry);
+      await sleep(delayMs);
+      this.sleeping.delete(retry);
+      for (const outbound of retry) {
+        if (outbound.user !== undefined ? !outbound.user.settled : outbound.members!.some((m) => !m.settled)) this.retryQueue.push(outbound);
+      }
+    }
+    this.pump();
+  }
+
+  private async putBatch(batch: readonly Outbound[]): Promise<readonly PutRecordsResultEntry[]> {
+    const records: PutRecordsRequestEntry[] = new Array<PutRecordsRequestEntry>(batch.length);
+    for (let i = 0; i < batch.length; i++) {
+      const outbound = batch[i]!;
+      records[i] =
+        outbound.explicitHashKey === undefined
+          ? { Data: outbound.data, PartitionKey: outbound.partitionKey }
+          : { Data: outbound.data, PartitionKey: outbound.partitionKey, ExplicitHashKey: outbound.explicitHashKey };
+    }
+    this.calls++;
+    const response = await this.client.send(new PutRecordsCommand({ ...this.streamParams, Records: records }), { abortSignal: this.abort.signal });
+    return response.Records ?? [];
+  }
+
+  /** Strict ordering: one PutRecord per record, each with the previous sequence number of its key. */
+  private async putEach(batch: readonly Outbound[]): Promise<readonly PutRecordsResultEntry[]> {
+    return Promise.all(
+      batch.map(async (outbound): Promise<PutRecordsResultEntry> => {
+        this.calls++;
+        try {
+          const response = await this.client.send(
+            new PutRecordCommand({
+              ...this.streamParams,
+              Data: outbound.data,
+              PartitionKey: outbound.partitionKey,
+              ExplicitHashKey: outbound.explicitHashKey,
+              SequenceNumberForOrdering: this.lastSequenceByKey.get(outbound.partitionKey),
+            }),
+            { abortSignal: this.abort.signal },
+          );
+          return { SequenceNumber: response.SequenceNumber, ShardId: response.ShardId };
+        } catch (error) {
+          const code = errorName(error) ?? 'InternalFailure';
+          return { ErrorCode: FATAL_CALL_ERRORS.has(code) ? `Fatal:${code}` : code, ErrorMessage: errorMessage(error) };
+        }
+      }),
+    );
+  }
+
+  private succeed(outbound: Outbound, sequenceNumber: string, shardId: string): void {
+    const attempts = outbound.attempts;
+    if (outbound.user !== undefined) {
+      this.releaseKey(outbound);
+      if (this.options.ordering === 'strict') {
+        if (this.lastSequenceByKey.size > 100_000) this.lastSequenceByKey.clear();
+        this.lastSequenceByKey.set(outbound.partitionKey, sequenceNumber);
+      }
+      this.settle(outbound.user, { sequenceNumber, shardId, attempts }, undefined);
+      return;
+    }
+    const members = outbound.members!;
+    for (let i = 0; i < members.length; i++) this.settle(members[i]!, { sequenceNumber, shardId, subSequenceNumber: i, attempts }, undefined);
+  }
+
+  private fail(outbound: Outbound, message: string, cause: unknown): void {
+    this.releaseKey(outbound);
+    const error = new ProducerError(message, { errorCode: outbound.lastErrorCode, cause });
+    if (outbound.user !== undefined) this.settle(outbound.user, undefined, error);
+    else for (const member of outbound.members!) this.settle(member, undefined, error);
+  }
+
+  private releaseKey(outbound: Outbound): void {
+    if (this.options.ordering !== 'none' && this.keyLocks.get(outbound.partitionKey) === outbound) this.keyLocks.delete(outbound.partitionKey);
+  }
+
+  private settle(user: UserRecord, result: PutResult | undefined, error: Error | undefined): void {
+    if (user.settled) return;
+    user.settled = true;
+    this.queuedRecords--;
+    this.queuedBytes -= user.bytes;
+    if (result !== undefined) {
+      this.delivered++;
+      this.deliveredBytesTotal += user.bytes;
+      user.resolve(result);
+    } else {
+      this.failed++;
+      user.reject(error!);
+    }
+    while (this.waiters.length > 0 && this.hasRoom(this.waiters[0]!.bytes)) {
+      const waiter = this.waiters.shift()!;
+      if (waiter.reserve) {
+        // Count the waiter's record now, so that the next waiter sees the room it takes.
+        this.queuedRecords++;
+        this.queuedBytes += waiter.bytes;
+      }
+      waiter.resolve();
+    }
+    if (this.queuedRecords === 0 && this.idleWaiters.length > 0) {
+      const idle = this.idleWaiters.splice(0);
+      for (const resolve of idle) resolve();
+    }
+  }
+
+  /** After close timed out: every unsettled record, wherever it is, is rejected. */
+  private rejectEverything(error: ProducerError): void {
+    for (const waiter of this.waiters.splice(0)) waiter.reject(error);
+    const outbounds = [...this.retryQueue, ...this.pending.slice(this.pendingHead), ...[...this.sleeping].flat()];
+    this.sleeping.clear();
+    this.retryQueue = [];
+    this.pending = [];
+    this.pendingHead = 0;
+    this.pendingBytes = 0;
+    for (const outbound of outbounds) {
+      if (outbound.user !== undefined) this.settle(outbound.user, undefined, error);
+      else for (const member of outbound.members!) this.settle(member, undefined, error);
+    }
+    for (const slot of this.slots.values()) {
+      for (const member of slot.members) this.settle(member, undefined, error);
+      slot.members = [];
+      slot.aggregator.clear();
+    }
+    for (const user of this.unrouted.splice(0)) this.settle(user, undefined, error);
+    // In-flight calls were aborted: their records settle as failed when the calls return.
+  }
+
+  // ---- aggregation ----
+
+  private route(user: UserRecord): void {
+    const map = this.shardMap;
+    if (map === undefined || this.unrouted.length > 0) {
+      this.unrouted.push(user);
+      this.ensureShardMap();
+      return;
+    }
+    if (Date.now() - this.shardMapLoadedAt > this.options.shardMapRefreshMs) this.refreshShardMapSoon('periodic refresh');
+    const hash = user.explicitHashKey !== undefined ? hashKeyToBytes(user.explicitHashKey) : partitionKeyHash(user.partitionKey);
+    const shard = map.shardFor(hash);
+    if (shard === undefined || user.bytes + 64 > this.options.maxAggregateBytes) {
+      // No open shard owns the key (mid-reshard) or too large to aggregate: send it as a plain record.
+      this.enqueue({ data: user.data, partitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey, bytes: user.bytes, attempts: 0, lastErrorCode: undefined, user, members: undefined, shardId: undefined });
+      return;
+    }
+    let slot = this.slots.get(shard.shardId);
+    if (slot === undefined || slot.shard !== shard) {
+      if (slot !== undefined) this.emitAggregate(slot);
+      slot = { shard, aggregator: new KplAggregator({ maxBytes: this.options.maxAggregateBytes }), members: [] };
+      this.slots.set(shard.shardId, slot);
+    }
+    const record = { partitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey, data: user.data };
+    if (!slot.aggregator.tryAdd(record)) {
+      this.emitAggregate(slot);
+      slot.aggregator.tryAdd(record);
+    }
+    slot.members.push(user);
+    if (this.flushing > 0) this.emitSoon();
+    else if (this.lingerTimer === undefined) this.startLinger();
+  }
+
+  private emitAggregate(slot: AggregationSlot): void {
+    const aggregate = slot.aggregator.flush();
+    if (aggregate === undefined) return;
+    const members = slot.members;
+    slot.members = [];
+    // The outer record carries the shard's starting hash key, so it lands on the shard every member maps to.
+    this.enqueue({
+      data: aggregate.data,
+      partitionKey: aggregate.partitionKey,
+      explicitHashKey: slot.shard.startingHashKey,
+      bytes: aggregate.data.length + Buffer.byteLength(aggregate.partitionKey, 'utf8'),
+      attempts: 0,
+      lastErrorCode: undefined,
+      user: undefined,
+      members,
+      shardId: slot.shard.shardId,
+    });
+  }
+
+  /** During a flush: emits the open aggregates once the current synchronous run of puts is over (not one per record). */
+  private emitSoon(): void {
+    if (this.emitScheduled) return;
+    this.emitScheduled = true;
+    queueMicrotask(() => {
+      this.emitScheduled = false;
+      this.emitAllAggregates();
+      this.pump();
+    });
+  }
+
+  private emitAllAggregates(): void {
+    for (const slot of this.slots.values()) this.emitAggregate(slot);
+  }
+
+  private hasOpenAggregates(): boolean {
+    if (this.unrouted.length > 0) return true;
+    for (const slot of this.slots.values()) if (slot.members.length > 0) return true;
+    return false;
+  }
+
+  private ensureShardMap(): void {
+    if (this.shardMapLoading !== undefined) return;
+    this.shardMapLoading = this.loadShardMapWithRetry().then(
+      (map) => {
+        this.shardMapLoading = undefined;
+        this.installShardMap(map);
+      },
+      (error: unknown) => {
+        this.shardMapLoading = undefined;
+        const failure = new ProducerError(
+          `could not list the shards of stream ${this.streamName} to aggregate records (${errorName(error) ?? 'error'}: ${errorMessage(error)}): check that the stream exists and is ACTIVE`,
+          { cause: error },
+        );
+        for (const user of this.unrouted.splice(0)) this.settle(user, undefined, failure);
+      },
+    );
+  }
+
+  private refreshShardMapSoon(reason: string): void {
+    if (this.shardMapLoading !== undefined) return;
+    this.shardMapLoadedAt = Date.now(); // no second refresh until this one is done or due again
+    this.options.logger?.debug(`refreshing the shard map of stream ${this.streamName}: ${reason}`);
+    this.shardMapLoading = this.loadShardMapWithRetry().then(
+      (map) => {
+        this.shardMapLoading = undefined;
+        this.installShardMap(map);
+      },
+      (error: unknown) => {
+        this.shardMapLoading = undefined;
+        this.options.logger?.warn(`could not refresh the shard map of stream ${this.streamName}: ${errorMessage(error)}`);
+      },
+    );
+  }
+
+  private installShardMap(map: ShardMap): void {
+    this.shardMap = map;
+    this.shardMapLoadedAt = Date.now();
+    // Aggregates of shards that closed are sent as they are (their records stay on a descendant of their shard).
+    for (const [shardId, slot] of this.slots) {
+      if (map.get(shardId) !== slot.shard) {
+        this.emitAggregate(slot);
+        this.slots.delete(shardId);
+      }
+    }
+    const waiting = this.unrouted.splice(0);
+    for (const user of waiting) if (!user.settled) this.route(user);
+    this.pump();
+  }
+
+  private async loadShardMapWithRetry(): Promise<ShardMap> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await loadShardMap(this.client, this.stream, this.abort.signal);
+      } catch (error) {
+        const code = errorName(error);
+        if ((code !== undefined && FATAL_CALL_ERRORS.has(code)) || attempt + 1 >= Math.min(this.options.maxAttempts, 10)) throw error;
+        await sleep(backoffWithJitter(attempt, this.options.retryBaseMs, this.options.retryCapMs));
+      }
+    }
+  }
+}
+
+function toBuffer(data: ProducerData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (data instanceof Uint8Array) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  const json = JSON.stringify(data);
+  if (json === undefined) throw new ProducerError('record data must be a Buffer, a string or a JSON-serialisable value');
+  return Buffer.from(json, 'utf8');
+}
+
+function validateRecord(data: Buffer, partitionKey: string, explicitHashKey: string | undefined): void {
+  if (typeof partitionKey !== 'string' || partitionKey.length === 0 || partitionKey.length > 256) {
+    throw new ProducerError(`a partition key must be a string of 1 to 256 characters, got ${typeof partitionKey === 'string' ? `${partitionKey.length} characters` : typeof partitionKey}`);
+  }
+  if (explicitHashKey !== undefined && !isValidExplicitHashKey(explicitHashKey)) {
+    throw new ProducerError(`explicitHashKey must be a decimal integer between 0 and 2^128 - 1, got ${JSON.stringify(explicitHashKey)}`);
+  }
+  const bytes = data.length + Buffer.byteLength(partitionKey, 'utf8');
+  if (bytes > RECORD_MAX_BYTES) {
+    throw new ProducerError(`a record (data + partition key) is ${bytes} bytes, over the Kinesis limit of ${RECORD_MAX_BYTES}: split it or store it elsewhere and send a reference`);
+  }
+}
+
+function isFatalRecordError(code: string): boolean {
+  if (code.startsWith('Fatal:')) return true;
+  return code.startsWith('KMS') && code !== 'KMSThrottlingException';
+}
+
+function errorName(error: unknown): string | undefined {
+  if (error === undefined || error === null) return undefined;
+  if (error instanceof Error) return error.name;
+  return typeof error;
+}
+
+function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (error === undefined) return 'no result for the record';
+  return typeof error === 'string' ? error : JSON.stringify(error) ?? typeof error;
+}
+
+function describeFailure(stream: string, code: string, detail: string, attempts: number, fatal: boolean): string {
+  const name = code.replace(/^Fatal:/, '');
+  const what = `record not delivered to stream ${stream} after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${name}: ${detail}`;
+  if (name === 'ResourceNotFoundException') return `${what} (create the stream first, e.g. shardline streams create ${stream})`;
+  if (fatal) return `${what} (this error is not retried: fix the cause and put the record again)`;
+  return `${what} (raise maxAttempts or retryCapMs, or add shards)`;
+}

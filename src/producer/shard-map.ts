@@ -1,0 +1,89 @@
+import { ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
+import { hashKeyToBytes } from './hash-key';
+
+/** An open shard and the hash-key range it owns (inclusive at both ends). */
+export interface ShardRange {
+  readonly shardId: string;
+  /** Decimal, as Kinesis reports it. */
+  readonly startingHashKey: string;
+  /** Decimal, as Kinesis reports it. */
+  readonly endingHashKey: string;
+  /** {@link ShardRange.startingHashKey} as 16 big-endian bytes. */
+  readonly start: Buffer;
+  /** {@link ShardRange.endingHashKey} as 16 big-endian bytes. */
+  readonly end: Buffer;
+}
+
+/** Which stream to talk to: by name, or by ARN (real Kinesis and kinesis-local only; kinesalite needs the name). */
+export interface StreamReference {
+  readonly streamName?: string;
+  readonly streamArn?: string;
+}
+
+/**
+ * The open shards of a stream sorted by hash-key range, to predict the shard a record lands on: Kinesis puts a
+ * record on the shard whose range contains MD5(partition key), or its explicit hash key.
+ */
+export class ShardMap {
+  private readonly ranges: readonly ShardRange[];
+
+  /**
+   * @param shards - shards as ListShards returns them; closed ones (with an ending sequence number) are left out
+   */
+  constructor(shards: readonly Shard[]) {
+    const open: ShardRange[] = [];
+    for (const shard of shards) {
+      if (shard.ShardId === undefined || shard.HashKeyRange?.StartingHashKey === undefined || shard.HashKeyRange.EndingHashKey === undefined) continue;
+      if (shard.SequenceNumberRange?.EndingSequenceNumber !== undefined) continue;
+      open.push({
+        shardId: shard.ShardId,
+        startingHashKey: shard.HashKeyRange.StartingHashKey,
+        endingHashKey: shard.HashKeyRange.EndingHashKey,
+        start: hashKeyToBytes(shard.HashKeyRange.StartingHashKey),
+        end: hashKeyToBytes(shard.HashKeyRange.EndingHashKey),
+      });
+    }
+    open.sort((a, b) => Buffer.compare(a.start, b.start));
+    this.ranges = open;
+  }
+
+  /** The open shards, by ascending hash key. */
+  get shards(): readonly ShardRange[] {
+    return this.ranges;
+  }
+
+  /** The open shard whose range contains `hash` (16 big-endian bytes), or `undefined` if none does (mid-reshard). */
+  shardFor(hash: Buffer): ShardRange | undefined {
+    const ranges = this.ranges;
+    let low = 0;
+    let high = ranges.length - 1;
+    while (low <= high) {
+      const mid = (low + high) >>> 1;
+      const range = ranges[mid]!;
+      if (Buffer.compare(hash, range.start) < 0) high = mid - 1;
+      else if (Buffer.compare(hash, range.end) > 0) low = mid + 1;
+      else return range;
+    }
+    return undefined;
+  }
+
+  /** The open shard with this id, if it is one. */
+  get(shardId: string): ShardRange | undefined {
+    return this.ranges.find((range) => range.shardId === shardId);
+  }
+}
+
+/** Lists every shard of a stream (following NextToken) and builds its {@link ShardMap}. */
+export async function loadShardMap(client: KinesisClient, stream: StreamReference, abortSignal?: AbortSignal): Promise<ShardMap> {
+  const shards: Shard[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await client.send(
+      new ListShardsCommand(nextToken !== undefined ? { NextToken: nextToken } : { StreamName: stream.streamName, StreamARN: stream.streamArn }),
+      abortSignal !== undefined ? { abortSignal } : {},
+    );
+    shards.push(...(page.Shards ?? []));
+    nextToken = page.NextToken;
+  } while (nextToken !== undefined);
+  return new ShardMap(shards);
+}
