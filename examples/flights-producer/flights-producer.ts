@@ -140,8 +140,16 @@ export async function produce(put: PutFunction, signal: AbortSignal, options: Pr
     const waitMs = due - Date.now();
     if (waitMs > 0) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, waitMs);
-        signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        const onAbort = (): void => {
+          clearTimeout(timer);
+          resolve();
+        };
+        // Remove the abort listener when the timer fires, or every wait would leave one behind.
+        const timer = setTimeout(() => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        }, waitMs);
+        signal.addEventListener('abort', onAbort, { once: true });
       });
       if (signal.aborted) break;
     }
