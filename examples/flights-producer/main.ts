@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { Command, InvalidArgumentError } from 'commander';
-import { KinesisProducer } from '../../src/producer/kinesis-producer';
-import { createKinesisClient } from '../../src/kinesis/create-kinesis-client';
+import { createKinesisClient, KinesisProducer } from 'shardline';
 import { produce } from './flights-producer';
 
 /**
