@@ -58,7 +58,7 @@ export { createCheckpointStore, parseCheckpointStoreSpec, type CheckpointStoreSp
 
 /* Kinesis clients and local development */
 export { createKinesisClient, DEFAULT_REGION, type KinesisClientOptions } from './kinesis/create-kinesis-client';
-export { startLocalKinesis, type LocalKinesisServer, type StartLocalKinesisOptions } from './kinesis/local-kinesis-server';
+export { startLocalKinesis, isPortListening, type LocalKinesisServer, type StartLocalKinesisOptions } from './kinesis/local-kinesis-server';
 export type { ProduceFunction, PutFunction, ProducedData } from './kinesis/producer-module';
 
 /* Producer and stream administration */

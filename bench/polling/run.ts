@@ -10,10 +10,10 @@
 import { CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { connect } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKinesisClient } from '../../src/kinesis/create-kinesis-client';
+import { isPortListening } from '../../src/kinesis/local-kinesis-server';
 import { writeBenchmarkSection } from '../write-results';
 
 const ROOT = join(__dirname, '../..');
@@ -28,20 +28,9 @@ interface Result {
   readonly cpuMs: number;
 }
 
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
-
 async function startKinesalite(): Promise<ChildProcess> {
   const child = spawn(process.execPath, [join(ROOT, 'node_modules/kinesalite/cli.js'), '--port', String(PORT), '--createStreamMs', '0', '--deleteStreamMs', '0', '--updateStreamMs', '0', '--shardLimit', '50'], { stdio: 'ignore' });
-  for (let i = 0; i < 100 && !(await listening(PORT)); i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 100 && !(await isPortListening(PORT)); i++) await new Promise((r) => setTimeout(r, 100));
   return child;
 }
 

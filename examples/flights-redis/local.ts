@@ -14,7 +14,6 @@ import { CreateStreamCommand, DescribeStreamSummaryCommand, type KinesisClient }
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
@@ -27,6 +26,7 @@ import {
   PollingRecordSource,
   ShardlineApp,
   ShardlineError,
+  isPortListening,
   startLocalKinesis,
   type LocalKinesisServer,
   type LogLevel,
@@ -68,14 +68,6 @@ function positive(value: string): number {
   return n;
 }
 
-function isListening(p: number): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = connect({ host: '127.0.0.1', port: p });
-    socket.once('connect', () => (socket.destroy(), done(true)));
-    socket.once('error', () => done(false));
-  });
-}
-
 function findOnPath(binary: string): string | undefined {
   const dirs = (process.env.PATH ?? '').split(':').filter((d) => d !== '');
   for (const dir of [...dirs, '/usr/sbin', '/usr/bin', '/usr/local/bin']) {
@@ -99,7 +91,7 @@ interface Started {
 class LocalFailure extends ShardlineError {}
 
 async function startServer(name: string, command: string, args: readonly string[], waitPort: number, timeoutMs: number): Promise<Started> {
-  if (await isListening(waitPort)) {
+  if (await isPortListening(waitPort)) {
     throw new LocalFailure(`port ${waitPort} (for ${name}) is already in use: stop what listens there (ss -ltnp | grep :${waitPort}) or pick another port (see --help)`);
   }
   mkdirSync(join(STATE_DIR, 'logs'), { recursive: true });
@@ -111,7 +103,7 @@ async function startServer(name: string, command: string, args: readonly string[
   child.once('exit', (code, signal) => (exited = signal ?? String(code)));
   child.once('error', (error) => (exited = error.message));
   const deadline = Date.now() + timeoutMs;
-  while (!(await isListening(waitPort))) {
+  while (!(await isPortListening(waitPort))) {
     if (exited !== undefined) throw new LocalFailure(`${name} exited during start-up (${exited}); see ${logFile}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');

@@ -13,6 +13,11 @@ export interface KinesisClientOptions {
    * static pair for `http://` endpoints (the local emulators accept any credentials).
    */
   readonly credentials?: KinesisClientConfig['credentials'];
+  /**
+   * A named profile of `~/.aws/config` / `~/.aws/credentials` for the SDK's default credential chain (and region
+   * settings) of this client only, instead of `AWS_PROFILE`. Ignored when `credentials` is given.
+   */
+  readonly profile?: string;
   /** Maximum attempts the SDK itself makes per call (its own retry strategy); shardline's readers retry on top. Default 3. */
   readonly maxAttempts?: number;
   /** Socket timeout per request, in milliseconds. Default 30 000. */
@@ -44,5 +49,6 @@ export function createKinesisClient(options: KinesisClientOptions = {}): Kinesis
   };
   if (options.endpoint !== undefined) config.endpoint = options.endpoint;
   if (credentials !== undefined) config.credentials = credentials;
+  if (options.profile !== undefined) config.profile = options.profile;
   return new KinesisClient(config);
 }

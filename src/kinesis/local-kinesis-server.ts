@@ -36,7 +36,7 @@ export interface StartLocalKinesisOptions {
 export async function startLocalKinesis(options: StartLocalKinesisOptions = {}): Promise<LocalKinesisServer> {
   const port = options.port ?? 4568;
   const endpoint = `http://127.0.0.1:${port}`;
-  if ((options.reuseRunning ?? true) && (await isListening(port))) {
+  if ((options.reuseRunning ?? true) && (await isPortListening(port))) {
     return { endpoint, logFile: undefined, pid: undefined, stop: () => Promise.resolve() };
   }
   const packageDir = resolveKinesisLocal();
@@ -66,7 +66,7 @@ export async function startLocalKinesis(options: StartLocalKinesisOptions = {}):
     exitCode = code;
   });
   const deadline = Date.now() + (options.startTimeoutMs ?? 15_000);
-  while (!(await isListening(port))) {
+  while (!(await isPortListening(port))) {
     if (exitCode !== undefined) throw new ConfigurationError(`kinesis-local exited (code ${exitCode}) before opening port ${port}; see ${logFile}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
@@ -102,7 +102,8 @@ function resolveKinesisLocal(): string {
   throw new ConfigurationError('kinesis-local is not installed: run `npm install --save-dev kinesis-local` in your project');
 }
 
-function isListening(port: number): Promise<boolean> {
+/** True when something accepts TCP connections on 127.0.0.1:`port` (a local server is up). */
+export function isPortListening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
     socket.once('connect', () => {

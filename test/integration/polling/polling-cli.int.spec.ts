@@ -1,10 +1,10 @@
 import { GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-kinesis';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { FileCheckpointStore } from '../../../src/checkpoint-stores/file-checkpoint-store';
 import { kinesisEndpoint, TEST_PORT_BASE } from '../../harness/endpoints';
+import { isPortOpen } from '../../harness/services';
 import { createStream, localKinesis, makeRecords, putRecords, tempDir, uniqueName, waitFor } from './polling-test-kit';
 
 jest.setTimeout(120_000);
@@ -16,17 +16,6 @@ const cli = (args: readonly string[], cwd = ROOT) => spawnSync(process.execPath,
 beforeAll(() => {
   if (!existsSync(join(ROOT, 'dist/cli/main.js'))) throw new Error('run `npm run build` first: these tests run bin/shardline.js');
 });
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
 describe('shardline tail / lag / dev (CLI, kinesis-local)', () => {
   it('tail prints records from trim-horizon, JSON pretty-printed, and stops after --max', async () => {
@@ -89,7 +78,7 @@ describe('shardline tail / lag / dev (CLI, kinesis-local)', () => {
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const ids = (): Set<string> => new Set(existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter(Boolean) : []);
     await waitFor(() => ids().size === 30, 60_000, () => `${ids().size} of 30; stdout: ${stdout}; stderr: ${stderr}`);
-    expect(await portOpen(port)).toBe(true);
+    expect(await isPortOpen(port)).toBe(true);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGINT');
     expect(await exited).toBe(0);
@@ -97,6 +86,6 @@ describe('shardline tail / lag / dev (CLI, kinesis-local)', () => {
     expect(stdout).toContain('created stream dev-it-stream (2 shards)');
     expect(stdout).toContain('stopped');
     expect(existsSync(join(cwd, '.shardline/checkpoints/dev-it-app--dev-it-stream.json'))).toBe(true);
-    expect(await portOpen(port)).toBe(false); // kinesis-local was stopped too
+    expect(await isPortOpen(port)).toBe(false); // kinesis-local was stopped too
   });
 });
