@@ -1,16 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, DescribeStreamCommand, KinesisClient, ListShardsCommand, PutRecordsCommand, SplitShardCommand, type Shard } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { exploreConsumer } from '../../../src/core/consumer-explorer';
-import { buildDaemonCommand } from '../../../src/kcl-daemon/kcl-daemon-launcher';
-import { DEFAULT_KCL_JARS, PACKAGE_ROOT } from '../../../src/kcl-daemon/kcl-paths';
+import { PACKAGE_ROOT } from '../../../src/kcl-daemon/kcl-paths';
 import { buildKclProperties, formatKclProperties } from '../../../src/kcl-daemon/kcl-properties';
 import { RecordingConsumer } from '../../fixtures/kcl/recording-consumer';
 import { kinesisEndpoint, motoEndpoint, TEST_CREDENTIALS, TEST_REGION } from '../../harness/endpoints';
+import { startTestDaemon, type TestDaemon } from '../../harness/test-daemon';
 
 jest.setTimeout(420_000);
 
@@ -46,7 +45,7 @@ describe('the real KCL MultiLangDaemon 3.x running a shardline child', () => {
   const propertiesFile = path.join(dir, 'app.properties');
   const kinesis = new KinesisClient({ endpoint: kinesisEndpoint(), region: TEST_REGION, credentials: TEST_CREDENTIALS, requestHandler: new NodeHttpHandler() });
   const dynamo = new DynamoDBClient({ endpoint: motoEndpoint(), region: TEST_REGION, credentials: TEST_CREDENTIALS, requestHandler: new NodeHttpHandler() });
-  let daemon: ChildProcess | undefined;
+  let daemon: TestDaemon | undefined;
   let nextId = 0;
 
   const handled = (): Handled[] =>
@@ -73,38 +72,14 @@ describe('the real KCL MultiLangDaemon 3.x running a shardline child', () => {
     return ids;
   }
 
-  function startDaemon(run: string): { log: string; exited: Promise<number | null> } {
-    const log = path.join(dir, `daemon-${run}.log`);
-    const fd = openSync(log, 'a');
-    const { command, args } = buildDaemonCommand({ propertiesFile, jarsDir: DEFAULT_KCL_JARS });
-    const child = spawn(command, args, {
-      cwd: PACKAGE_ROOT,
-      stdio: ['ignore', fd, fd],
-      env: {
-        ...process.env,
-        AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
-        AWS_REGION: TEST_REGION,
-        SHARDLINE_KCL_TEST_STREAM: STREAM,
-        SHARDLINE_KCL_TEST_APP: APP,
-        SHARDLINE_KCL_TEST_OUT: out,
-        SHARDLINE_KCL_TEST_RUN: run,
-      },
+  function startDaemon(run: string): TestDaemon {
+    daemon = startTestDaemon(propertiesFile, path.join(dir, `daemon-${run}.log`), {
+      SHARDLINE_KCL_TEST_STREAM: STREAM,
+      SHARDLINE_KCL_TEST_APP: APP,
+      SHARDLINE_KCL_TEST_OUT: out,
+      SHARDLINE_KCL_TEST_RUN: run,
     });
-    closeSync(fd);
-    daemon = child;
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    return { log, exited };
-  }
-
-  async function stopDaemon(exited: Promise<number | null>): Promise<void> {
-    const child = daemon;
-    if (child === undefined || child.exitCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    await exited;
-    clearTimeout(timer);
-    daemon = undefined;
+    return daemon;
   }
 
   async function leaseCheckpoints(): Promise<Map<string, string>> {
@@ -117,7 +92,7 @@ describe('the real KCL MultiLangDaemon 3.x running a shardline child', () => {
   }
 
   afterAll(async () => {
-    if (daemon !== undefined && daemon.exitCode === null) daemon.kill('SIGKILL');
+    daemon?.kill();
     if (process.env.SHARDLINE_KEEP_KCL_TEST_FILES !== '1') rmSync(dir, { recursive: true, force: true });
     kinesis.destroy();
     dynamo.destroy();
@@ -180,7 +155,7 @@ describe('the real KCL MultiLangDaemon 3.x running a shardline child', () => {
       previous = now;
       return settled ? true : undefined;
     });
-    await stopDaemon(run1.exited);
+    await run1.stop();
 
     // Run 2: same worker id. New records, then a split of shard 0 with more records after it.
     const run2 = startDaemon('2');
@@ -206,7 +181,7 @@ describe('the real KCL MultiLangDaemon 3.x running a shardline child', () => {
       return thirdIds.every((id) => seen.has(id)) && handled().some((h) => children.includes(h.shardId)) ? true : undefined;
     }, run2.log);
     await waitFor('the parent lease to reach SHARD_END', 60_000, async () => ((await leaseCheckpoints()).get(parent.ShardId!) === 'SHARD_END' ? true : undefined), run2.log);
-    await stopDaemon(run2.exited);
+    await run2.stop();
 
     const all = handled();
     // every id handled at least once

@@ -1,5 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
@@ -7,11 +6,11 @@ import { PollingRecordSource } from '../../../src/adapters/polling/polling-recor
 import { DynamoDbCheckpointStore } from '../../../src/checkpoint-stores/dynamodb-checkpoint-store';
 import { exploreConsumer } from '../../../src/core/consumer-explorer';
 import { ShardlineApp } from '../../../src/core/shardline-app';
-import { buildDaemonCommand } from '../../../src/kcl-daemon/kcl-daemon-launcher';
-import { DEFAULT_KCL_JARS, PACKAGE_ROOT } from '../../../src/kcl-daemon/kcl-paths';
+import { PACKAGE_ROOT } from '../../../src/kcl-daemon/kcl-paths';
 import { buildKclProperties, formatKclProperties } from '../../../src/kcl-daemon/kcl-properties';
 import { RecordingConsumer } from '../../fixtures/kcl/recording-consumer';
 import { kinesisEndpoint, motoEndpoint, TEST_CREDENTIALS, TEST_REGION } from '../../harness/endpoints';
+import { startTestDaemon, type TestDaemon } from '../../harness/test-daemon';
 import { collected, CollectorConsumer } from './collector.consumer';
 import { createStream, localKinesis, memoryLogger, tempDir, waitFor } from './polling-test-kit';
 
@@ -33,7 +32,7 @@ describe('KCL daemon ⇄ polling adapter on one lease table', () => {
   const propertiesFile = join(dir, 'app.properties');
   let kinesis: KinesisClient;
   let dynamo: DynamoDBClient;
-  let daemon: ChildProcess | undefined;
+  let daemon: TestDaemon | undefined;
   let nextId = 0;
 
   beforeAll(() => {
@@ -41,7 +40,7 @@ describe('KCL daemon ⇄ polling adapter on one lease table', () => {
     dynamo = new DynamoDBClient({ endpoint: motoEndpoint(), region: TEST_REGION, credentials: TEST_CREDENTIALS });
   });
   afterAll(() => {
-    if (daemon !== undefined && daemon.exitCode === null) daemon.kill('SIGKILL');
+    daemon?.kill();
     kinesis.destroy();
     dynamo.destroy();
   });
@@ -65,37 +64,14 @@ describe('KCL daemon ⇄ polling adapter on one lease table', () => {
     return new Map((result.Items ?? []).map((item) => [item.leaseKey?.S ?? '', item as Record<string, { S?: string; N?: string }>]));
   }
 
-  function startDaemon(run: string): Promise<number | null> {
-    const log = join(dir, `daemon-${run}.log`);
-    const fd = openSync(log, 'a');
-    const { command, args } = buildDaemonCommand({ propertiesFile, jarsDir: DEFAULT_KCL_JARS });
-    const child = spawn(command, args, {
-      cwd: PACKAGE_ROOT,
-      stdio: ['ignore', fd, fd],
-      env: {
-        ...process.env,
-        AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
-        AWS_REGION: TEST_REGION,
-        SHARDLINE_KCL_TEST_STREAM: STREAM,
-        SHARDLINE_KCL_TEST_APP: APP,
-        SHARDLINE_KCL_TEST_OUT: out,
-        SHARDLINE_KCL_TEST_RUN: run,
-      },
+  function startDaemon(run: string): TestDaemon {
+    daemon = startTestDaemon(propertiesFile, join(dir, `daemon-${run}.log`), {
+      SHARDLINE_KCL_TEST_STREAM: STREAM,
+      SHARDLINE_KCL_TEST_APP: APP,
+      SHARDLINE_KCL_TEST_OUT: out,
+      SHARDLINE_KCL_TEST_RUN: run,
     });
-    closeSync(fd);
-    daemon = child;
-    return new Promise((resolve) => child.on('exit', (code) => resolve(code)));
-  }
-
-  async function stopDaemon(exited: Promise<number | null>): Promise<void> {
-    const child = daemon;
-    if (child === undefined || child.exitCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    await exited;
-    clearTimeout(timer);
-    daemon = undefined;
+    return daemon;
   }
 
   async function settledCheckpoints(): Promise<string> {
@@ -140,7 +116,7 @@ describe('KCL daemon ⇄ polling adapter on one lease table', () => {
     const run1 = startDaemon('1');
     await waitFor(() => first.every((id) => daemonIds('1').includes(id)), 180_000, () => `daemon run 1 handled ${daemonIds('1').length} of 200`);
     const kclCheckpoints = await settledCheckpoints();
-    await stopDaemon(run1);
+    await run1.stop();
 
     // 2. The polling adapter takes the same table and reads only what came after the daemon's checkpoints.
     const second = await put(100);
@@ -168,7 +144,7 @@ describe('KCL daemon ⇄ polling adapter on one lease table', () => {
     const run2 = startDaemon('2');
     await waitFor(() => third.every((id) => daemonIds('2').includes(id)), 180_000, () => `daemon run 2 handled ${daemonIds('2').length} of 50`);
     await new Promise((r) => setTimeout(r, 2_000));
-    await stopDaemon(run2);
+    await run2.stop();
     expect([...new Set(daemonIds('2'))].sort((a, b) => a - b)).toEqual(third);
   });
 });
