@@ -55,6 +55,8 @@ export class ShardlineApp {
   private readonly busy = new Map<string, Promise<void>>();
   private subscription: Subscription | undefined;
   private stopping: Promise<void> | undefined;
+  /** Settles once every shard ran its shutdown hooks and final checkpoint during a graceful stop. */
+  private readonly workersClosed = deferred();
   private finished = false;
   private settle!: { resolve: () => void; reject: (error: Error) => void };
   private readonly signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
@@ -164,8 +166,12 @@ export class ShardlineApp {
     if (this.stopping !== undefined) {
       // The source is about to be released; nothing new starts, but every event is still acknowledged once.
       if (event.type === 'leaseLost') this.workers.get(event.shardId)?.disableCheckpointing();
-      if (event.type === 'opened' || event.type === 'records') event.ack({ status: 'failed', error: new ShardlineError(`not handled: the app is stopping`) });
-      else event.ack({ status: 'ok' });
+      if (event.type === 'opened' || event.type === 'records') {
+        // Refusing the event makes the adapter give the shard up: not before the final checkpoints are stored, or
+        // the store would no longer accept them (a released lease).
+        await this.workersClosed.promise;
+        event.ack({ status: 'failed', error: new ShardlineError(`not handled: the app is stopping`) });
+      } else event.ack({ status: 'ok' });
       return;
     }
     try {
@@ -226,6 +232,7 @@ export class ShardlineApp {
     const graceful = (async () => {
       await Promise.allSettled([...this.busy.values()]);
       await Promise.allSettled([...this.workers.values()].map((w) => w.close('stopped')));
+      this.workersClosed.resolve();
     })();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<boolean>((resolve) => {
@@ -240,6 +247,7 @@ export class ShardlineApp {
   private async finish(error: Error | undefined): Promise<void> {
     if (this.finished) return;
     this.finished = true;
+    this.workersClosed.resolve();
     this.subscription?.unsubscribe();
     this.subscription = undefined;
     for (const worker of this.workers.values()) {
@@ -273,3 +281,11 @@ export class ShardlineApp {
   }
 }
 
+/** A promise with its resolve function. */
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
