@@ -1,5 +1,7 @@
 import { CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { Command, Option } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { container } from 'tsyringe';
 import { PollingRecordSource } from '../../adapters/polling/polling-record-source';
@@ -99,7 +101,8 @@ async function dev(modulePath: string, options: DevOptions): Promise<void> {
     say(server.pid === undefined ? `reusing the Kinesis endpoint already on ${server.endpoint}` : `kinesis-local on ${server.endpoint} (log: ${server.logFile})`);
     client = createKinesisClient({ endpoint: server.endpoint });
     const streams = [...new Set(definitions.map((d) => d.options.streamName))];
-    for (const stream of streams) await ensureStream(client, stream, options.shards);
+    const created = new Set<string>();
+    for (const stream of streams) if (await ensureStream(client, stream, options.shards)) created.add(stream);
 
     const secretProvider = createSecretProvider({ adapter: 'polling', shutdownTimeoutMs: options.shutdownTimeoutMs });
     for (const [index, consumer] of classes.entries()) {
@@ -107,6 +110,12 @@ async function dev(modulePath: string, options: DevOptions): Promise<void> {
       if (definition === undefined) continue;
       const { streamName, applicationName } = definition.options;
       const store = new FileCheckpointStore({ directory: join(DEV_STATE_DIRECTORY, 'checkpoints'), applicationName, streamName });
+      if (created.has(streamName) && existsSync(store.path) && !lockedByLiveProcess(`${store.path}.lock`)) {
+        // The stream is new (kinesis-local keeps nothing between runs): checkpoints of an earlier run point into a
+        // stream that no longer exists, and resuming from them would skip the new stream's records.
+        await rm(store.path, { force: true });
+        say(`discarded the checkpoints of an earlier run in ${store.path} (the stream ${streamName} was just created)`);
+      }
       const source = new PollingRecordSource({ streamName, client, checkpointStore: store, initialPosition: definition.options.initialPosition, logger, idlePollIntervalMs: 500 });
       sources.push(source);
       apps.push(
@@ -154,11 +163,25 @@ async function dev(modulePath: string, options: DevOptions): Promise<void> {
   }
 }
 
-async function ensureStream(client: KinesisClient, stream: string, shards: number): Promise<void> {
+/** Whether a checkpoint lock file names a running process (another `shardline dev` in this folder): leave its file alone. */
+function lockedByLiveProcess(lockPath: string): boolean {
+  if (!existsSync(lockPath)) return false;
+  const pid = Number(readFileSync(lockPath, 'utf8').trim());
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Creates the stream when missing; returns true when it was created now. */
+async function ensureStream(client: KinesisClient, stream: string, shards: number): Promise<boolean> {
   try {
     await client.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
     say(`stream ${stream} exists`);
-    return;
+    return false;
   } catch (error) {
     if ((error as Error).name !== 'ResourceNotFoundException') throw new SourceError(`cannot describe stream ${stream}: ${(error as Error).message}`, { cause: error });
   }
@@ -167,7 +190,7 @@ async function ensureStream(client: KinesisClient, stream: string, shards: numbe
     const out = await client.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
     if (out.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') {
       say(`created stream ${stream} (${shards} shards)`);
-      return;
+      return true;
     }
     await new Promise((r) => setTimeout(r, 100));
   }

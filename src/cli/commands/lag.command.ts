@@ -61,7 +61,10 @@ async function lag(options: LagOptions): Promise<void> {
     process.stdout.write(renderTable(lags));
   } catch (error) {
     if (error instanceof ShardlineError) throw error;
-    throw new ConfigurationError(`lag failed: ${(error as Error).message}`, { cause: error });
+    throw new ConfigurationError(
+      `lag failed: ${(error as Error).message}; check --app (the checkpoints' application / lease table name), --checkpoints, --stream, --region, --endpoint and the AWS credentials`,
+      { cause: error },
+    );
   } finally {
     client.destroy();
     await store.close();
