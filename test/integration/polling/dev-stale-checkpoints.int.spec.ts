@@ -14,7 +14,7 @@ jest.setTimeout(90_000);
 const ROOT = join(__dirname, '../../..');
 const CLI = join(ROOT, 'bin/shardline.js');
 const FIXTURES = join(ROOT, 'test/integration/polling/fixtures');
-const PORT = Number(process.env.SHARDLINE_TEST_PORT_BASE ?? '15700') + 91;
+const PORT = Number(process.env.SHARDLINE_TEST_PORT_BASE ?? '14500') + 91;
 const FAR_AHEAD = '49999999999999999999999999999999999999999999999999999999';
 
 async function waitFor(check: () => boolean, timeoutMs: number, describe: () => string): Promise<void> {
