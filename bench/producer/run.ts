@@ -1,12 +1,14 @@
 /**
  * Producer benchmark: N records of 200 B to a fresh 4-shard kinesalite stream (a fresh kinesalite per run), for
- * shardline's KinesisProducer (plain and aggregated), a naive one-PutRecord-per-record loop (bounded, scaled), a plain
- * PutRecords-of-500 loop, and aws-kinesis-agg aggregation + PutRecords. Median of RUNS runs; client CPU from
- * process.cpuUsage() of this process. Writes its table into docs/benchmarks.md.
+ * shardline's KinesisProducer (plain and aggregated), a naive one-PutRecord-per-record loop (bounded, scaled), plain
+ * PutRecords-of-500 loops (1 and 4 calls in flight), and aws-kinesis-agg aggregation + PutRecords. Every variant
+ * first runs once untimed (warm-up), then the timed runs are interleaved (round r runs every variant once); median
+ * of RUNS runs; client CPU from process.cpuUsage() of this process. Writes its table into docs/benchmarks.md.
  *
  *   npm run build && node -r ./dist/cli/register.js bench/producer/run.ts
  *
- * Env: BENCH_RECORDS (100000), BENCH_NAIVE_RECORDS (5000), BENCH_RUNS (3), BENCH_PORT (25390).
+ * Env: BENCH_RECORDS (100000), BENCH_NAIVE_RECORDS (5000), BENCH_RUNS (3), BENCH_WARMUP_RECORDS (20000),
+ * BENCH_PORT (25390), BENCH_ONLY (run only the variants whose name contains it; no table is written).
  */
 import { CreateStreamCommand, GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, PutRecordCommand, PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { spawn, type ChildProcess, execSync } from 'node:child_process';
@@ -22,6 +24,7 @@ import { writeBenchmarkSection } from '../write-results';
 const N = Number(process.env.BENCH_RECORDS ?? 100_000);
 const NAIVE_N = Number(process.env.BENCH_NAIVE_RECORDS ?? 5_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const WARMUP_N = Number(process.env.BENCH_WARMUP_RECORDS ?? 20_000);
 const PORT = Number(process.env.BENCH_PORT ?? 25390);
 const STREAM = 'bench';
 const ROOT = path.resolve(__dirname, '../..');
@@ -75,44 +78,53 @@ async function stop(server: ChildProcess): Promise<void> {
 
 type Variant = (client: KinesisClient, input: Input) => Promise<void>;
 
-const variants: { name: string; records: number; variant: Variant; checkShards?: boolean }[] = [
+/** A plain PutRecords-of-500 loop over the input, with `inFlight` such loops taking the next batch in turn. */
+async function putRecordsLoop(client: KinesisClient, { data, keys }: Input, inFlight: number): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < data.length) {
+        const from = next;
+        next = Math.min(from + 500, data.length);
+        const records = [];
+        for (let j = from; j < next; j++) records.push({ Data: data[j], PartitionKey: keys[j] });
+        const out = await client.send(new PutRecordsCommand({ StreamName: STREAM, Records: records }));
+        if ((out.FailedRecordCount ?? 0) > 0) throw new Error('failed records in the loop (no retry in this baseline)');
+      }
+    }),
+  );
+}
+
+/** shardline's producer fed the documented way for a large input (await `ready()` when full, a handler per put). */
+async function shardline(client: KinesisClient, { data, keys }: Input, aggregate: boolean, maxInFlightCalls: number): Promise<void> {
+  const producer = new KinesisProducer(client, { streamName: STREAM, aggregate, maxInFlightCalls });
+  let failed = 0;
+  const onFailure = (): void => void failed++;
+  for (let i = 0; i < data.length; i++) {
+    if (producer.isFull) await producer.ready(); // bounded memory
+    producer.put(data[i]!, keys[i]!).catch(onFailure);
+  }
+  await producer.flush(); // resolves once every put settled; the input is all there, so no linger wait
+  await producer.close();
+  if (failed > 0 || producer.stats().deliveredRecords !== data.length) throw new Error(`${failed} records failed`);
+}
+
+const variants: { name: string; inFlight: number; records: number; variant: Variant; checkShards?: boolean }[] = [
   {
     name: 'one PutRecord per record, sequential',
+    inFlight: 1,
     records: NAIVE_N,
     variant: async (client, { data, keys }) => {
       for (let i = 0; i < data.length; i++) await client.send(new PutRecordCommand({ StreamName: STREAM, Data: data[i], PartitionKey: keys[i] }));
     },
   },
-  {
-    name: 'PutRecords of 500, sequential loop',
-    records: N,
-    variant: async (client, { data, keys }) => {
-      for (let i = 0; i < data.length; i += 500) {
-        const records = [];
-        for (let j = i; j < Math.min(i + 500, data.length); j++) records.push({ Data: data[j], PartitionKey: keys[j] });
-        const out = await client.send(new PutRecordsCommand({ StreamName: STREAM, Records: records }));
-        if ((out.FailedRecordCount ?? 0) > 0) throw new Error('failed records in the loop (no retry in this baseline)');
-      }
-    },
-  },
-  {
-    name: 'shardline KinesisProducer, plain',
-    records: N,
-    variant: async (client, { data, keys }) => {
-      const producer = new KinesisProducer(client, { streamName: STREAM });
-      let failed = 0;
-      const onFailure = (): void => void failed++;
-      for (let i = 0; i < data.length; i++) {
-        if (producer.isFull) await producer.ready(); // bounded memory: the documented way to feed a large input
-        producer.put(data[i]!, keys[i]!).catch(onFailure);
-      }
-      await producer.flush(); // resolves once every put settled; the input is all there, so no linger wait
-      await producer.close();
-      if (failed > 0 || producer.stats().deliveredRecords !== data.length) throw new Error(`${failed} records failed`);
-    },
-  },
+  { name: 'PutRecords of 500, sequential loop', inFlight: 1, records: N, variant: (client, input) => putRecordsLoop(client, input, 1) },
+  { name: 'shardline KinesisProducer, plain, maxInFlightCalls 1', inFlight: 1, records: N, variant: (client, input) => shardline(client, input, false, 1) },
+  { name: 'PutRecords of 500, 4 loops in flight', inFlight: 4, records: N, variant: (client, input) => putRecordsLoop(client, input, 4) },
+  { name: 'shardline KinesisProducer, plain (default 4 in flight)', inFlight: 4, records: N, variant: (client, input) => shardline(client, input, false, 4) },
   {
     name: 'aws-kinesis-agg aggregates + PutRecords, 4 in flight',
+    inFlight: 4,
     records: N,
     checkShards: true,
     variant: async (client, { data, keys }) => {
@@ -147,21 +159,11 @@ const variants: { name: string; records: number; variant: Variant; checkShards?:
     },
   },
   {
-    name: 'shardline KinesisProducer, aggregated',
+    name: 'shardline KinesisProducer, aggregated (default 4 in flight)',
+    inFlight: 4,
     records: N,
     checkShards: true,
-    variant: async (client, { data, keys }) => {
-      const producer = new KinesisProducer(client, { streamName: STREAM, aggregate: true });
-      let failed = 0;
-      const onFailure = (): void => void failed++;
-      for (let i = 0; i < data.length; i++) {
-        if (producer.isFull) await producer.ready(); // bounded memory: the documented way to feed a large input
-        producer.put(data[i]!, keys[i]!).catch(onFailure);
-      }
-      await producer.flush(); // resolves once every put settled; the input is all there, so no linger wait
-      await producer.close();
-      if (failed > 0 || producer.stats().deliveredRecords !== data.length) throw new Error(`${failed} records failed`);
-    },
+    variant: (client, input) => shardline(client, input, true, 4),
   },
 ];
 
@@ -197,55 +199,77 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
+async function timedRun(variant: Variant, records: number, input: Input, check: boolean): Promise<{ rate: number; cpu: number; placement: string }> {
+  const slice: Input = { data: input.data.slice(0, records), keys: input.keys.slice(0, records) };
+  const { server, client } = await freshStream();
+  try {
+    const cpuBefore = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    await variant(client, slice);
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const cpu = process.cpuUsage(cpuBefore);
+    let placement = '';
+    if (check) {
+      const { records: read, misplaced } = await checkShards(client);
+      placement = `${read} read, ${misplaced} (${((misplaced / read) * 100).toFixed(1)}%) off their key's shard`;
+    }
+    return { rate: records / seconds, cpu: (cpu.user + cpu.system) / records, placement };
+  } finally {
+    client.destroy();
+    await stop(server);
+  }
+}
+
 async function main(): Promise<void> {
+  const only = process.env.BENCH_ONLY;
+  const selected = variants.filter((v) => only === undefined || v.name.includes(only));
+  const input = makeInput(N);
+  // Warm-up (not counted): every variant once, so that each is measured with its code optimised.
+  for (const { name, records, variant } of selected) {
+    await timedRun(variant, Math.min(records, WARMUP_N), input, false);
+    process.stderr.write(`${name}: warmed up\n`);
+  }
+  const results = new Map<string, { rates: number[]; cpus: number[]; placement: string }>(selected.map((v) => [v.name, { rates: [], cpus: [], placement: '' }]));
+  for (let run = 0; run < RUNS; run++) {
+    // Interleaved: each round runs every variant once, so that a slower moment of the machine hits all of them.
+    for (const { name, records, variant, checkShards: check } of selected) {
+      const result = await timedRun(variant, records, input, check === true && run === RUNS - 1);
+      const entry = results.get(name)!;
+      entry.rates.push(result.rate);
+      entry.cpus.push(result.cpu);
+      if (result.placement !== '') entry.placement = result.placement;
+      process.stderr.write(`${name}: run ${run + 1}/${RUNS}: ${Math.round(result.rate)} records/s, ${result.cpu.toFixed(1)} CPU-s per million\n`);
+    }
+  }
+  if (only !== undefined) return;
   const rows: string[] = [];
   const summary: Record<string, { rate: number; cpu: number }> = {};
-  const input = makeInput(N);
-  for (const { name, records, variant, checkShards: check } of variants) {
-    const slice: Input = { data: input.data.slice(0, records), keys: input.keys.slice(0, records) };
-    const rates: number[] = [];
-    const cpus: number[] = [];
-    let placement = '';
-    for (let run = 0; run < RUNS; run++) {
-      const { server, client } = await freshStream();
-      try {
-        const cpuBefore = process.cpuUsage();
-        const t0 = process.hrtime.bigint();
-        await variant(client, slice);
-        const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-        const cpu = process.cpuUsage(cpuBefore);
-        rates.push(records / seconds);
-        cpus.push(((cpu.user + cpu.system) / 1e6 / records) * 1e6);
-        if (check === true && run === RUNS - 1) {
-          const { records: read, misplaced } = await checkShards(client);
-          placement = `${read} read, ${misplaced} (${((misplaced / read) * 100).toFixed(1)}%) off their key's shard`;
-        }
-      } finally {
-        client.destroy();
-        await stop(server);
-      }
-      process.stderr.write(`${name}: run ${run + 1}/${RUNS}: ${Math.round(rates.at(-1)!)} records/s, ${cpus.at(-1)!.toFixed(1)} CPU-s per million\n`);
-    }
+  for (const { name, inFlight, records } of selected) {
+    const { rates, cpus, placement } = results.get(name)!;
     summary[name] = { rate: median(rates), cpu: median(cpus) };
     const range = `[${Math.round(Math.min(...rates)).toLocaleString('en-US')}–${Math.round(Math.max(...rates)).toLocaleString('en-US')}]`;
-    rows.push(`| ${name} | ${records.toLocaleString('en-US')} | ${Math.round(median(rates)).toLocaleString('en-US')} ${range} | ${median(cpus).toFixed(1)} | ${placement || '-'} |`);
+    rows.push(`| ${name} | ${inFlight} | ${records.toLocaleString('en-US')} | ${Math.round(median(rates)).toLocaleString('en-US')} ${range} | ${median(cpus).toFixed(1)} [${Math.min(...cpus).toFixed(1)}–${Math.max(...cpus).toFixed(1)}] | ${placement || '-'} |`);
   }
-  const plain = summary['shardline KinesisProducer, plain']!;
-  const loop = summary['PutRecords of 500, sequential loop']!;
-  const agg = summary['shardline KinesisProducer, aggregated']!;
+  const plain1 = summary['shardline KinesisProducer, plain, maxInFlightCalls 1']!;
+  const loop1 = summary['PutRecords of 500, sequential loop']!;
+  const plain4 = summary['shardline KinesisProducer, plain (default 4 in flight)']!;
+  const loop4 = summary['PutRecords of 500, 4 loops in flight']!;
+  const agg = summary['shardline KinesisProducer, aggregated (default 4 in flight)']!;
   const peer = summary['aws-kinesis-agg aggregates + PutRecords, 4 in flight']!;
   const markdown = [
     '## Producer (bench/producer)',
     '',
     `Records of 200 B with random partition keys to a fresh 4-shard kinesalite stream (a fresh kinesalite process per run), median of ${RUNS} runs [min–max].`,
+    `Every variant first runs once on ${WARMUP_N.toLocaleString('en-US')} records untimed (warm-up, the same for all); the timed runs are interleaved (each round runs every variant once).`,
+    'shardline is fed the documented way for a large input: `if (producer.isFull) await producer.ready(); producer.put(data, key).catch(onFailure)`, default options unless the row says otherwise.',
     'Client CPU is `process.cpuUsage()` of the benchmark process (user + system) during the put, scaled to one million records.',
     `The one-PutRecord-per-record loop is bounded to ${NAIVE_N.toLocaleString('en-US')} records (its CPU per record does not depend on the count).`,
     '',
-    '| producer | records | records/s | client CPU s / 1M records | records on their key\'s shard (read back) |',
-    '|---|---|---|---|---|',
+    '| producer | calls in flight | records | records/s | client CPU s / 1M records | records on their key\'s shard (read back) |',
+    '|---|---|---|---|---|---|',
     ...rows,
     '',
-    `- shardline plain vs PutRecords-of-500 loop, CPU per record: ${(plain.cpu / loop.cpu).toFixed(2)}× (target ≤ 1.10×).`,
+    `- shardline plain vs the PutRecords-of-500 loop at the same concurrency, CPU per record: ${(plain1.cpu / loop1.cpu).toFixed(2)}× with 1 call in flight, ${(plain4.cpu / loop4.cpu).toFixed(2)}× with 4 (target ≤ 1.10×); default plain (4) vs the sequential loop: ${(plain4.cpu / loop1.cpu).toFixed(2)}×.`,
     `- shardline aggregated vs aws-kinesis-agg, throughput: ${(agg.rate / peer.rate).toFixed(2)}× (target ≥ 1.00×), CPU per record ${(agg.cpu / peer.cpu).toFixed(2)}×.`,
     '',
     `Machine: ${os.cpus().length} CPUs (nproc ${execSync('nproc').toString().trim()}), ${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,

@@ -10,7 +10,7 @@ import { ProducerError } from '../core/errors';
 import { backoffWithJitter, sleep } from '../core/sleep';
 import { KplAggregator } from '../kpl/aggregator';
 import { isValidExplicitHashKey } from '../kpl/kpl-format';
-import { hashKeyToBytes, partitionKeyHash } from './hash-key';
+import { hashKeyToHex, partitionKeyHashHex } from './hash-key';
 import {
   KINESIS_CLIENT,
   KINESIS_PRODUCER_OPTIONS,
@@ -62,38 +62,62 @@ export interface ProducerStats {
   readonly calls: number;
 }
 
-/** One `put`, from the call until its promise settles. */
-interface UserRecord {
-  readonly data: Buffer;
-  readonly partitionKey: string;
-  readonly explicitHashKey: string | undefined;
-  readonly bytes: number;
-  readonly resolve: (result: PutResult) => void;
-  readonly reject: (error: Error) => void;
-  settled: boolean;
+type Resolve = (result: PutResult) => void;
+type Reject = (error: Error) => void;
+
+function ignoreResult(): void {
+  // Aggregates settle through their members.
 }
 
-/** One Kinesis record to send: a user record (plain mode) or an aggregate of several. */
-interface Outbound {
-  readonly data: Uint8Array;
-  readonly partitionKey: string;
-  readonly explicitHashKey: string | undefined;
-  readonly bytes: number;
-  attempts: number;
-  lastErrorCode: string | undefined;
-  /** Plain mode: the user record. */
-  readonly user: UserRecord | undefined;
-  /** Aggregated mode: the user records inside, in order. */
-  readonly members: readonly UserRecord[] | undefined;
-  /** Aggregated mode: the shard the aggregate was packed for. */
-  readonly shardId: string | undefined;
+/**
+ * One Kinesis record to send: a user record (one object per `put`, which is also its PutRecords entry through the
+ * getters, so that nothing is copied per attempt) or an aggregate of several user records.
+ */
+class Entry implements PutRecordsRequestEntry {
+  attempts = 0;
+  lastErrorCode: string | undefined = undefined;
+  settled = false;
+
+  constructor(
+    readonly data: Buffer,
+    readonly partitionKey: string,
+    readonly explicitHashKey: string | undefined,
+    /** Data + partition key bytes. */
+    readonly bytes: number,
+    readonly resolve: Resolve,
+    readonly reject: Reject,
+    /** Aggregated mode: the user records inside, in order (undefined for a user record). */
+    readonly members: Entry[] | undefined,
+    /** Aggregated mode: the shard the aggregate was packed for. */
+    readonly shardId: string | undefined,
+  ) {}
+
+  get Data(): Uint8Array {
+    return this.data;
+  }
+
+  get PartitionKey(): string {
+    return this.partitionKey;
+  }
+
+  get ExplicitHashKey(): string | undefined {
+    return this.explicitHashKey;
+  }
+}
+
+// `new Promise(capture)` hands the resolving functions over without a closure per `put`.
+let capturedResolve: Resolve = ignoreResult;
+let capturedReject: Reject = ignoreResult;
+function capture(resolve: Resolve, reject: Reject): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
 }
 
 /** The open aggregate of one predicted shard. */
 interface AggregationSlot {
   readonly shard: ShardRange;
   readonly aggregator: KplAggregator;
-  members: UserRecord[];
+  members: Entry[];
 }
 
 interface Waiter {
@@ -150,10 +174,10 @@ export class KinesisProducer {
   /** The stream as the SDK's commands name it. */
   private readonly streamParams: { StreamName: string } | { StreamARN: string };
 
-  private pending: Outbound[] = [];
+  private pending: Entry[] = [];
   private pendingHead = 0;
   private pendingBytes = 0;
-  private retryQueue: Outbound[] = [];
+  private retryQueue: Entry[] = [];
   private inFlight = 0;
   private lingerTimer: NodeJS.Timeout | undefined;
   private lingerDue = false;
@@ -166,16 +190,16 @@ export class KinesisProducer {
   private queuedBytes = 0;
   private readonly waiters: Waiter[] = [];
   private readonly idleWaiters: (() => void)[] = [];
-  private readonly sleeping = new Set<Outbound[]>();
+  private readonly sleeping = new Set<Entry[]>();
 
-  private readonly keyLocks = new Map<string, Outbound>();
+  private readonly keyLocks = new Map<string, Entry>();
   private readonly lastSequenceByKey = new Map<string, string>();
 
   private shardMap: ShardMap | undefined;
   private shardMapLoading: Promise<void> | undefined;
   private shardMapLoadedAt = 0;
   private readonly slots = new Map<string, AggregationSlot>();
-  private unrouted: UserRecord[] = [];
+  private unrouted: Entry[] = [];
   private emitScheduled = false;
 
   private delivered = 0;
@@ -227,23 +251,25 @@ export class KinesisProducer {
     if (this.closed) {
       return Promise.reject(new ProducerError(`the producer for stream ${this.streamName} is closed: create a new KinesisProducer to send more records`));
     }
+    const explicitHashKey = options?.explicitHashKey;
     let buffer: Buffer;
+    let bytes: number;
     try {
       buffer = toBuffer(data);
-      validateRecord(buffer, partitionKey, options?.explicitHashKey);
+      bytes = validateRecord(buffer, partitionKey, explicitHashKey);
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new ProducerError(String(error)));
     }
-    const bytes = buffer.length + Buffer.byteLength(partitionKey, 'utf8');
     if (this.waiters.length === 0 && this.hasRoom(bytes)) {
       this.queuedRecords++;
       this.queuedBytes += bytes;
-      return this.accept(buffer, partitionKey, options?.explicitHashKey, bytes);
+      return this.accept(buffer, partitionKey, explicitHashKey, bytes);
     }
-    // Full: wait for room (FIFO). settle() counts the record in when it releases the waiter.
-    return new Promise<void>((resolve, reject) => this.waiters.push({ bytes, reserve: true, resolve, reject })).then(() =>
-      this.accept(buffer, partitionKey, options?.explicitHashKey, bytes),
-    );
+    // Full: wait for room (FIFO). settle() counts the record in when it releases the waiter. Meanwhile, whatever is
+    // ready goes out now rather than after the linger.
+    const waiting = new Promise<void>((resolve, reject) => this.waiters.push({ bytes, reserve: true, resolve, reject }));
+    this.pump();
+    return waiting.then(() => this.accept(buffer, partitionKey, explicitHashKey, bytes));
   }
 
   /** Whether a `put` now would have to wait for room in the queue. */
@@ -257,7 +283,9 @@ export class KinesisProducer {
    */
   ready(): Promise<void> {
     if (!this.isFull) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => this.waiters.push({ bytes: 0, reserve: false, resolve, reject }));
+    const waiting = new Promise<void>((resolve, reject) => this.waiters.push({ bytes: 0, reserve: false, resolve, reject }));
+    this.pump();
+    return waiting;
   }
 
   /**
@@ -318,14 +346,14 @@ export class KinesisProducer {
 
   /** Queues a record already counted in queuedRecords/queuedBytes. */
   private accept(data: Buffer, partitionKey: string, explicitHashKey: string | undefined, bytes: number): Promise<PutResult> {
-    return new Promise<PutResult>((resolve, reject) => {
-      const user: UserRecord = { data, partitionKey, explicitHashKey, bytes, resolve, reject, settled: false };
-      if (this.options.aggregate) this.route(user);
-      else this.enqueue({ data, partitionKey, explicitHashKey, bytes, attempts: 0, lastErrorCode: undefined, user, members: undefined, shardId: undefined });
-    });
+    const promise = new Promise<PutResult>(capture);
+    const entry = new Entry(data, partitionKey, explicitHashKey, bytes, capturedResolve, capturedReject, undefined, undefined);
+    if (this.options.aggregate) this.route(entry);
+    else this.enqueue(entry);
+    return promise;
   }
 
-  private enqueue(outbound: Outbound): void {
+  private enqueue(outbound: Entry): void {
     this.pending.push(outbound);
     this.pendingBytes += outbound.bytes;
     if (this.pending.length - this.pendingHead >= this.options.maxBatchRecords || this.pendingBytes >= this.options.maxBatchBytes || this.lingerDue || this.flushing > 0) {
@@ -346,12 +374,20 @@ export class KinesisProducer {
 
   /** Starts as many calls as allowed with what is ready. */
   private pump(): void {
-    while (this.inFlight < this.options.maxInFlightCalls) {
+    const maxInFlight = this.options.maxInFlightCalls;
+    // Puts are waiting for room: lingering cannot fill a batch any further, so what is there goes out now.
+    // Plain mode: only when no call is in flight (one that returns frees room and fills the batch, which beats a small
+    // call). Aggregated mode: the queue holds few, large records, so they are shared out among the free calls.
+    const pressed = (this.waiters.length > 0 || !this.hasRoom(0)) && (this.options.aggregate || this.inFlight === 0);
+    if (pressed && this.inFlight < maxInFlight && this.pending.length === this.pendingHead && this.options.aggregate) this.emitAllAggregates();
+    while (this.inFlight < maxInFlight) {
       const ready = this.retryQueue.length + this.pending.length - this.pendingHead;
       if (ready === 0) break;
       const fullBatch = ready >= this.options.maxBatchRecords || this.pendingBytes >= this.options.maxBatchBytes;
-      if (!fullBatch && !this.lingerDue && this.flushing === 0 && this.retryQueue.length === 0) break;
-      const batch = this.takeBatch();
+      if (!fullBatch && !pressed && !this.lingerDue && this.flushing === 0 && this.retryQueue.length === 0) break;
+      // An under-full batch while puts wait is shared out among the free calls, so that they work in parallel.
+      const limit = fullBatch || !pressed ? this.options.maxBatchRecords : Math.ceil(ready / (maxInFlight - this.inFlight));
+      const batch = this.takeBatch(limit);
       if (batch.length === 0) break;
       this.inFlight++;
       void this.send(batch);
@@ -365,14 +401,13 @@ export class KinesisProducer {
     if (this.lingerTimer === undefined && ((left > 0 && !this.lingerDue) || this.hasOpenAggregates())) this.startLinger();
   }
 
-  private takeBatch(): Outbound[] {
-    const maxRecords = this.options.maxBatchRecords;
+  private takeBatch(maxRecords: number): Entry[] {
     const maxBytes = this.options.maxBatchBytes;
     const ordered = this.options.ordering !== 'none';
-    const batch: Outbound[] = [];
+    const batch: Entry[] = [];
     let bytes = 0;
     if (this.retryQueue.length > 0) {
-      const keep: Outbound[] = [];
+      const keep: Entry[] = [];
       for (const outbound of this.retryQueue) {
         if (batch.length < maxRecords && bytes + outbound.bytes <= maxBytes) {
           batch.push(outbound);
@@ -403,7 +438,7 @@ export class KinesisProducer {
       return batch;
     }
     // Ordered: at most one record per key in flight; skipped records keep their place.
-    const rest: Outbound[] = [];
+    const rest: Entry[] = [];
     for (let i = this.pendingHead; i < this.pending.length; i++) {
       const outbound = this.pending[i]!;
       const lock = this.keyLocks.get(outbound.partitionKey);
@@ -419,7 +454,7 @@ export class KinesisProducer {
     return batch;
   }
 
-  private async send(batch: Outbound[]): Promise<void> {
+  private async send(batch: Entry[]): Promise<void> {
     let results: readonly PutRecordsResultEntry[] | undefined;
     let callError: unknown;
     try {
@@ -427,7 +462,7 @@ export class KinesisProducer {
     } catch (error) {
       callError = error;
     }
-    const retry: Outbound[] = [];
+    const retry: Entry[] = [];
     let remapNeeded = false;
     for (let i = 0; i < batch.length; i++) {
       const outbound = batch[i]!;
@@ -458,28 +493,21 @@ export class KinesisProducer {
       await sleep(delayMs);
       this.sleeping.delete(retry);
       for (const outbound of retry) {
-        if (outbound.user !== undefined ? !outbound.user.settled : outbound.members!.some((m) => !m.settled)) this.retryQueue.push(outbound);
+        if (outbound.members === undefined ? !outbound.settled : outbound.members.some((m) => !m.settled)) this.retryQueue.push(outbound);
       }
     }
     this.pump();
   }
 
-  private async putBatch(batch: readonly Outbound[]): Promise<readonly PutRecordsResultEntry[]> {
-    const records: PutRecordsRequestEntry[] = new Array<PutRecordsRequestEntry>(batch.length);
-    for (let i = 0; i < batch.length; i++) {
-      const outbound = batch[i]!;
-      records[i] =
-        outbound.explicitHashKey === undefined
-          ? { Data: outbound.data, PartitionKey: outbound.partitionKey }
-          : { Data: outbound.data, PartitionKey: outbound.partitionKey, ExplicitHashKey: outbound.explicitHashKey };
-    }
+  private async putBatch(batch: readonly Entry[]): Promise<readonly PutRecordsResultEntry[]> {
     this.calls++;
-    const response = await this.client.send(new PutRecordsCommand({ ...this.streamParams, Records: records }), { abortSignal: this.abort.signal });
+    // The entries are their own PutRecords entries (Data/PartitionKey/ExplicitHashKey getters): nothing is copied.
+    const response = await this.client.send(new PutRecordsCommand({ ...this.streamParams, Records: batch as Entry[] }), { abortSignal: this.abort.signal });
     return response.Records ?? [];
   }
 
   /** Strict ordering: one PutRecord per record, each with the previous sequence number of its key. */
-  private async putEach(batch: readonly Outbound[]): Promise<readonly PutRecordsResultEntry[]> {
+  private async putEach(batch: readonly Entry[]): Promise<readonly PutRecordsResultEntry[]> {
     return Promise.all(
       batch.map(async (outbound): Promise<PutRecordsResultEntry> => {
         this.calls++;
@@ -503,33 +531,33 @@ export class KinesisProducer {
     );
   }
 
-  private succeed(outbound: Outbound, sequenceNumber: string, shardId: string): void {
+  private succeed(outbound: Entry, sequenceNumber: string, shardId: string): void {
     const attempts = outbound.attempts;
-    if (outbound.user !== undefined) {
+    if (outbound.members === undefined) {
       this.releaseKey(outbound);
       if (this.options.ordering === 'strict') {
         if (this.lastSequenceByKey.size > 100_000) this.lastSequenceByKey.clear();
         this.lastSequenceByKey.set(outbound.partitionKey, sequenceNumber);
       }
-      this.settle(outbound.user, { sequenceNumber, shardId, attempts }, undefined);
+      this.settle(outbound, { sequenceNumber, shardId, attempts }, undefined);
       return;
     }
-    const members = outbound.members!;
+    const members = outbound.members;
     for (let i = 0; i < members.length; i++) this.settle(members[i]!, { sequenceNumber, shardId, subSequenceNumber: i, attempts }, undefined);
   }
 
-  private fail(outbound: Outbound, message: string, cause: unknown): void {
+  private fail(outbound: Entry, message: string, cause: unknown): void {
     this.releaseKey(outbound);
     const error = new ProducerError(message, { errorCode: outbound.lastErrorCode, cause });
-    if (outbound.user !== undefined) this.settle(outbound.user, undefined, error);
-    else for (const member of outbound.members!) this.settle(member, undefined, error);
+    if (outbound.members === undefined) this.settle(outbound, undefined, error);
+    else for (const member of outbound.members) this.settle(member, undefined, error);
   }
 
-  private releaseKey(outbound: Outbound): void {
+  private releaseKey(outbound: Entry): void {
     if (this.options.ordering !== 'none' && this.keyLocks.get(outbound.partitionKey) === outbound) this.keyLocks.delete(outbound.partitionKey);
   }
 
-  private settle(user: UserRecord, result: PutResult | undefined, error: Error | undefined): void {
+  private settle(user: Entry, result: PutResult | undefined, error: Error | undefined): void {
     if (user.settled) return;
     user.settled = true;
     this.queuedRecords--;
@@ -567,8 +595,8 @@ export class KinesisProducer {
     this.pendingHead = 0;
     this.pendingBytes = 0;
     for (const outbound of outbounds) {
-      if (outbound.user !== undefined) this.settle(outbound.user, undefined, error);
-      else for (const member of outbound.members!) this.settle(member, undefined, error);
+      if (outbound.members === undefined) this.settle(outbound, undefined, error);
+      else for (const member of outbound.members) this.settle(member, undefined, error);
     }
     for (const slot of this.slots.values()) {
       for (const member of slot.members) this.settle(member, undefined, error);
@@ -581,19 +609,17 @@ export class KinesisProducer {
 
   // ---- aggregation ----
 
-  private route(user: UserRecord): void {
+  private route(user: Entry): void {
     const map = this.shardMap;
     if (map === undefined || this.unrouted.length > 0) {
       this.unrouted.push(user);
       this.ensureShardMap();
       return;
     }
-    if (Date.now() - this.shardMapLoadedAt > this.options.shardMapRefreshMs) this.refreshShardMapSoon('periodic refresh');
-    const hash = user.explicitHashKey !== undefined ? hashKeyToBytes(user.explicitHashKey) : partitionKeyHash(user.partitionKey);
-    const shard = map.shardFor(hash);
+    const shard = map.shardForHex(user.explicitHashKey !== undefined ? hashKeyToHex(user.explicitHashKey) : partitionKeyHashHex(user.partitionKey));
     if (shard === undefined || user.bytes + 64 > this.options.maxAggregateBytes) {
       // No open shard owns the key (mid-reshard) or too large to aggregate: send it as a plain record.
-      this.enqueue({ data: user.data, partitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey, bytes: user.bytes, attempts: 0, lastErrorCode: undefined, user, members: undefined, shardId: undefined });
+      this.enqueue(user);
       return;
     }
     let slot = this.slots.get(shard.shardId);
@@ -602,10 +628,9 @@ export class KinesisProducer {
       slot = { shard, aggregator: new KplAggregator({ maxBytes: this.options.maxAggregateBytes }), members: [] };
       this.slots.set(shard.shardId, slot);
     }
-    const record = { partitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey, data: user.data };
-    if (!slot.aggregator.tryAdd(record)) {
+    if (!slot.aggregator.tryAdd(user)) {
       this.emitAggregate(slot);
-      slot.aggregator.tryAdd(record);
+      slot.aggregator.tryAdd(user);
     }
     slot.members.push(user);
     if (this.flushing > 0) this.emitSoon();
@@ -615,20 +640,12 @@ export class KinesisProducer {
   private emitAggregate(slot: AggregationSlot): void {
     const aggregate = slot.aggregator.flush();
     if (aggregate === undefined) return;
+    if (Date.now() - this.shardMapLoadedAt > this.options.shardMapRefreshMs) this.refreshShardMapSoon('periodic refresh');
     const members = slot.members;
     slot.members = [];
     // The outer record carries the shard's starting hash key, so it lands on the shard every member maps to.
-    this.enqueue({
-      data: aggregate.data,
-      partitionKey: aggregate.partitionKey,
-      explicitHashKey: slot.shard.startingHashKey,
-      bytes: aggregate.data.length + Buffer.byteLength(aggregate.partitionKey, 'utf8'),
-      attempts: 0,
-      lastErrorCode: undefined,
-      user: undefined,
-      members,
-      shardId: slot.shard.shardId,
-    });
+    const bytes = aggregate.data.length + Buffer.byteLength(aggregate.partitionKey, 'utf8');
+    this.enqueue(new Entry(aggregate.data, aggregate.partitionKey, slot.shard.startingHashKey, bytes, ignoreResult, ignoreResult, members, slot.shard.shardId));
   }
 
   /** During a flush: emits the open aggregates once the current synchronous run of puts is over (not one per record). */
@@ -723,7 +740,8 @@ function toBuffer(data: ProducerData): Buffer {
   return Buffer.from(json, 'utf8');
 }
 
-function validateRecord(data: Buffer, partitionKey: string, explicitHashKey: string | undefined): void {
+/** Checks a record and returns its size (data + partition key bytes). */
+function validateRecord(data: Buffer, partitionKey: string, explicitHashKey: string | undefined): number {
   if (typeof partitionKey !== 'string' || partitionKey.length === 0 || partitionKey.length > 256) {
     throw new ProducerError(`a partition key must be a string of 1 to 256 characters, got ${typeof partitionKey === 'string' ? `${partitionKey.length} characters` : typeof partitionKey}`);
   }
@@ -734,6 +752,7 @@ function validateRecord(data: Buffer, partitionKey: string, explicitHashKey: str
   if (bytes > RECORD_MAX_BYTES) {
     throw new ProducerError(`a record (data + partition key) is ${bytes} bytes, over the Kinesis limit of ${RECORD_MAX_BYTES}: split it or store it elsewhere and send a reference`);
   }
+  return bytes;
 }
 
 function isFatalRecordError(code: string): boolean {

@@ -1,5 +1,5 @@
 import { ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
-import { hashKeyToBytes } from './hash-key';
+import { hashKeyToBytes, hashKeyToHex } from './hash-key';
 
 /** An open shard and the hash-key range it owns (inclusive at both ends). */
 export interface ShardRange {
@@ -12,6 +12,10 @@ export interface ShardRange {
   readonly start: Buffer;
   /** {@link ShardRange.endingHashKey} as 16 big-endian bytes. */
   readonly end: Buffer;
+  /** {@link ShardRange.startingHashKey} as 32 lowercase hex digits. */
+  readonly startHex: string;
+  /** {@link ShardRange.endingHashKey} as 32 lowercase hex digits. */
+  readonly endHex: string;
 }
 
 /** Which stream to talk to: by name, or by ARN (real Kinesis and kinesis-local only; kinesalite needs the name). */
@@ -41,6 +45,8 @@ export class ShardMap {
         endingHashKey: shard.HashKeyRange.EndingHashKey,
         start: hashKeyToBytes(shard.HashKeyRange.StartingHashKey),
         end: hashKeyToBytes(shard.HashKeyRange.EndingHashKey),
+        startHex: hashKeyToHex(shard.HashKeyRange.StartingHashKey),
+        endHex: hashKeyToHex(shard.HashKeyRange.EndingHashKey),
       });
     }
     open.sort((a, b) => Buffer.compare(a.start, b.start));
@@ -62,6 +68,21 @@ export class ShardMap {
       const range = ranges[mid]!;
       if (Buffer.compare(hash, range.start) < 0) high = mid - 1;
       else if (Buffer.compare(hash, range.end) > 0) low = mid + 1;
+      else return range;
+    }
+    return undefined;
+  }
+
+  /** As {@link ShardMap.shardFor}, for a hash key as 32 lowercase hex digits (see `partitionKeyHashHex`). */
+  shardForHex(hex: string): ShardRange | undefined {
+    const ranges = this.ranges;
+    let low = 0;
+    let high = ranges.length - 1;
+    while (low <= high) {
+      const mid = (low + high) >>> 1;
+      const range = ranges[mid]!;
+      if (hex < range.startHex) high = mid - 1;
+      else if (hex > range.endHex) low = mid + 1;
       else return range;
     }
     return undefined;

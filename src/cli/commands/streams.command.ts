@@ -23,12 +23,12 @@ export function addConnectionOptions(command: Command): Command {
     .option('--json', 'print JSON instead of a table');
 }
 
-/** A KinesisClient for the connection options (`--profile` selects the profile for this process's default credential chain). */
+/** A KinesisClient for the connection options (`--profile` selects the profile of this client's default credential chain). */
 export function kinesisClientFor(options: ConnectionCliOptions): KinesisClient {
-  if (options.profile !== undefined) process.env['AWS_PROFILE'] = options.profile;
   return createKinesisClient({
     ...(options.region !== undefined ? { region: options.region } : {}),
     ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
+    ...(options.profile !== undefined ? { profile: options.profile } : {}),
   });
 }
 
