@@ -284,6 +284,9 @@ class PollingRun {
       const start: StartSpec = resume ? { type: 'AT_SEQUENCE_NUMBER', position: resume } : fromTrimHorizon ? { type: 'TRIM_HORIZON' } : this.initialSpec();
       log.info(`Reading from ${resume ? `checkpoint ${formatPosition(resume)}` : start.type}`);
       let lastProcessed: CheckpointPosition | undefined = resume;
+      // An iterator that expires before the first record must not reopen at LATEST (records written meanwhile would
+      // be skipped): reopen at the time LATEST was taken, a second early for clock skew (at-least-once).
+      const reopen: StartSpec = start.type === 'LATEST' ? { type: 'AT_TIMESTAMP', timestamp: new Date(Date.now() - 1_000) } : start;
       let iterator = await this.getIterator(shardId, lastProcessed ? { type: 'AT_SEQUENCE_NUMBER', position: lastProcessed } : start);
       while (!this.stopped) {
         const startedAt = Date.now();
@@ -304,7 +307,7 @@ class PollingRun {
         } catch (error) {
           if (classifyKinesisError(error) !== 'expired-iterator') throw error;
           log.warn(`Shard iterator expired: reopening after ${formatPosition(lastProcessed)}`);
-          iterator = await this.getIterator(shardId, lastProcessed ? { type: 'AT_SEQUENCE_NUMBER', position: lastProcessed } : start);
+          iterator = await this.getIterator(shardId, lastProcessed ? { type: 'AT_SEQUENCE_NUMBER', position: lastProcessed } : reopen);
           continue;
         }
         const records = toKinesisRecords(wire, shardId, {

@@ -107,6 +107,44 @@ describe('polling under injected faults (kinesis-local)', () => {
     expect(consumer.lines.filter((l) => l.includes('Shard iterator expired: reopening after'))).toHaveLength(2);
   });
 
+  it('reopens an iterator that expired before the first record at the time LATEST was taken, not at LATEST again', async () => {
+    const client = localKinesis();
+    const stream = uniqueName('poll-latest-expired');
+    await createStream(client, stream, 1);
+    const before = makeRecords('old', 5, 1);
+    await putRecords(client, stream, before);
+    await new Promise((resolve) => setTimeout(resolve, 1_500)); // older than the reopen margin
+    const during = makeRecords('new', 6, 1);
+    let calls = 0;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'GetRecordsCommand' && ++calls === 1) {
+          // Records arrive while the first iterator is still unread, then it expires.
+          await putRecords(client, stream, during);
+          throw expired();
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'shardlineTestLatestExpiry' },
+    );
+    const { logger, lines } = memoryLogger();
+    const source = new PollingRecordSource({
+      streamName: stream,
+      client,
+      checkpointStore: new FileCheckpointStore({ directory: tempDir(), applicationName: 'polling-it-app', streamName: stream }),
+      logger,
+      initialPosition: 'LATEST',
+      minPollIntervalMs: 20,
+      idlePollIntervalMs: 100,
+    });
+    const app = await ShardlineApp.start({ consumer: CollectorConsumer, source, logger, shutdownTimeoutMs: 5_000 });
+    await waitFor(() => new Set(collectedIds()).size >= during.length, 30_000, () => `got ${collectedIds().join(',')}; ${lines.join('\n')}`);
+    await app.stop();
+    await source.close();
+    client.destroy();
+    expect(new Set(collectedIds())).toEqual(new Set(during.map((r) => r.id)));
+  });
+
   it('uses real jitter: delays of repeated throttles stay within the capped exponential bound and vary', async () => {
     const client = localKinesis();
     const stream = uniqueName('poll-jitter');
