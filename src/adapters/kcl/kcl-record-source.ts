@@ -394,7 +394,10 @@ class KclConversation {
   private async checkpointWithRetries(position: CheckpointPosition | null): Promise<void> {
     const label = position === null ? 'SHARD_END' : formatPosition(position);
     for (let attempt = 1; ; attempt++) {
-      await this.waitForWindow();
+      // Re-check after each wake-up: the window may have closed again (a status was sent) before this resumed.
+      do {
+        await this.waitForWindow();
+      } while (!this.windowOpen && !this.leaseGone && !this.closed && !this.ended);
       if (this.leaseGone) {
         this.logger.debug(`Not checkpointing ${label}: the lease is gone`, this.errorOptions());
         return;
