@@ -40,7 +40,7 @@ export function devCommand(): Command {
     .description('run consumers against a local Kinesis (kinesis-local: no AWS account, no Java), creating their streams')
     .argument('<module>', 'a .ts or .js file exporting @Consumer classes')
     .option('--produce <module>', 'also run this producer module: it exports produce(put, signal)')
-    .option('--port <port>', 'kinesis-local plain HTTP port (reused when something already listens there)', parsePositiveInteger, 4568)
+    .option('--port <port>', 'kinesis-local plain HTTP port; it also opens the port below for TLS (reused when something already listens there)', parsePositiveInteger, 4568)
     .option('-c, --consumer <class>', 'run only this exported consumer class')
     .option('--shards <n>', 'shard count of streams created here', parsePositiveInteger, 2)
     .addOption(new Option('--log-level <level>', 'lowest level logged').choices(LOG_LEVELS))
