@@ -25,8 +25,20 @@ export function resolveModulePath(modulePath: string, cwd: string = process.cwd(
 export function loadConsumers(modulePath: string, only?: string): ConsumerClass[] {
   const file = resolveModulePath(modulePath);
   if (file.endsWith('.ts')) registerTypeScriptLoader();
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the user's module is only known at run time
-  const exported = require(file) as Record<string, unknown>;
+  let exported: Record<string, unknown>;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the user's module is only known at run time
+    exported = require(file) as Record<string, unknown>;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'MODULE_NOT_FOUND' && /Cannot find module 'shardline(\/[^']*)?'/.test((error as Error).message)) {
+      throw new ConfigurationError(
+        `${modulePath} imports 'shardline', which Node cannot find from ${path.dirname(file)}: install it in that project (npm install <path of the shardline checkout>), or run \`npm link\` in the shardline checkout and \`npm link shardline\` next to your module`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
   const consumers = Object.values(exported).filter(isConsumerClass);
   if (consumers.length === 0) {
     throw new ConfigurationError(`${modulePath} exports no @Consumer class: export the class (export class MyConsumer …)`);

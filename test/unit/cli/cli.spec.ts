@@ -136,6 +136,19 @@ describe('run failures: shardline: <message>, exit 1', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('a module outside any project that has shardline says how to make it importable', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'shardline-outside-'));
+    try {
+      writeFileSync(path.join(dir, 'app.ts'), "import { Consumer } from 'shardline';\nexport const x = Consumer;\n");
+      const r = cli(['run', path.join(dir, 'app.ts')], '');
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/^shardline: .*app\.ts imports 'shardline', which Node cannot find .*npm link/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a module whose decorators are wrong names the class', () => {
     const r = cli(['run', path.join(FIXTURES, 'bad-decorator.ts')], '');
     expect(r.code).toBe(1);
