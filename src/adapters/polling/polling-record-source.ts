@@ -9,7 +9,7 @@ import {
   type ListShardsCommandOutput,
 } from '@aws-sdk/client-kinesis';
 import { Observable, type Subscriber } from 'rxjs';
-import { formatPosition, type CheckpointPosition } from '../../core/checkpoint-position';
+import { comparePositions, formatPosition, type CheckpointPosition } from '../../core/checkpoint-position';
 import { type Checkpointer } from '../../core/checkpointer';
 import { type InitialPosition } from '../../core/consumer-options';
 import { CheckpointError, ShardlineError, SourceError } from '../../core/errors';
@@ -233,6 +233,7 @@ class PollingRun {
           ...(shard.HashKeyRange?.StartingHashKey !== undefined && shard.HashKeyRange.EndingHashKey !== undefined
             ? { hashKeyRange: { startingHashKey: shard.HashKeyRange.StartingHashKey, endingHashKey: shard.HashKeyRange.EndingHashKey } }
             : {}),
+          ...(shard.SequenceNumberRange?.StartingSequenceNumber !== undefined ? { startingSequenceNumber: shard.SequenceNumberRange.StartingSequenceNumber } : {}),
         });
       }
       nextToken = page.NextToken;
@@ -266,6 +267,16 @@ class PollingRun {
         return;
       }
       const resume = lease.checkpoint !== undefined && !isCheckpointSentinel(lease.checkpoint.sequenceNumber) ? lease.checkpoint : undefined;
+      const firstSequence = state.shard.startingSequenceNumber;
+      if (resume !== undefined && firstSequence !== undefined && comparePositions(resume, { sequenceNumber: firstSequence, subSequenceNumber: 0 }) < 0) {
+        // Reading on would skip records or fail on an unknown sequence number: stop with what to do instead.
+        throw new SourceError(
+          `the checkpoint of ${shardId} (${formatPosition(resume)}) is older than the shard itself (it starts at ${firstSequence}): ` +
+            `the stream ${this.options.streamName} was probably deleted and created again while the application's checkpoints were kept; ` +
+            'remove the checkpoints of this application for this stream, or use another applicationName',
+          { shardId },
+        );
+      }
       const checkpointer: Checkpointer = { checkpoint: (position) => store.checkpoint(shardId, position) };
       const opened = await this.emit((ack) => ({
         type: 'opened',

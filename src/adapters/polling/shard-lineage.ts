@@ -3,6 +3,8 @@ export interface DiscoveredShard {
   readonly shardId: string;
   readonly parentShardIds: readonly string[];
   readonly hashKeyRange?: { readonly startingHashKey: string; readonly endingHashKey: string };
+  /** The first sequence number the shard ever had (from ListShards), to recognise checkpoints of another shard's life. */
+  readonly startingSequenceNumber?: string;
 }
 
 /**

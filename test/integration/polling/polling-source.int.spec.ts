@@ -1,4 +1,4 @@
-import { KinesisClient, MergeShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
+import { DeleteStreamCommand, KinesisClient, MergeShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { readFileSync } from 'node:fs';
 import { PollingRecordSource } from '../../../src/adapters/polling/polling-record-source';
 import { FileCheckpointStore } from '../../../src/checkpoint-stores/file-checkpoint-store';
@@ -92,6 +92,28 @@ describe('PollingRecordSource on kinesis-local', () => {
     await waitFor(() => new Set(collectedIds()).size === 100, 60_000, () => `${collectedIds().length} of 100`);
     await run.stop();
     expect(collectedIds().sort()).toEqual(second.map((r) => r.id).sort());
+  });
+
+  it('refuses checkpoints kept from a stream that was deleted and created again, saying what to do', async () => {
+    const stream = uniqueName('poll-recreated');
+    await createStream(client, stream, 1);
+    const dir = tempDir();
+    await putRecords(client, stream, makeRecords('old', 20, 2));
+    const run = await startApp(stream, dir);
+    await waitFor(() => new Set(collectedIds()).size === 20, 60_000, () => `${collectedIds().length} of 20`);
+    await run.stop();
+    await client.send(new DeleteStreamCommand({ StreamName: stream }));
+    // Sequence numbers carry the time: a stream made again later starts above every old checkpoint.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await createStream(client, stream, 1);
+    await putRecords(client, stream, makeRecords('new', 20, 2));
+    collected.length = 0;
+    const again = await startApp(stream, dir);
+    await expect(again.app.done).rejects.toThrow(/older than the shard itself.*deleted and created again.*remove the checkpoints/);
+    await again.source.close();
+    // Nothing of the new stream was skipped silently: nothing was handled at all, and it says so.
+    expect(collectedIds()).toEqual([]);
+    expect(again.lines.join('\n')).toMatch(/older than the shard itself/);
   });
 
   it('finishes parents before children across a split and then a merge during consumption', async () => {
