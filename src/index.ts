@@ -62,7 +62,15 @@ export { startLocalKinesis, isPortListening, type LocalKinesisServer, type Start
 export type { ProduceFunction, PutFunction, ProducedData } from './kinesis/producer-module';
 
 /* Producer and stream administration */
-export { KinesisProducer, type ProducerData, type PutOptions, type PutResult, type ProducerStats } from './producer/kinesis-producer';
+export {
+  KinesisProducer,
+  type ProducerData,
+  type PutOptions,
+  type PutResult,
+  type ProducerRecord,
+  type PutManyResult,
+  type ProducerStats,
+} from './producer/kinesis-producer';
 export {
   KINESIS_PRODUCER_OPTIONS,
   KINESIS_CLIENT,

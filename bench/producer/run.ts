@@ -8,7 +8,8 @@
  *   npm run build && node -r ./dist/cli/register.js bench/producer/run.ts
  *
  * Env: BENCH_RECORDS (100000), BENCH_NAIVE_RECORDS (5000), BENCH_RUNS (3), BENCH_WARMUP_RECORDS (20000),
- * BENCH_PORT (25390), BENCH_ONLY (run only the variants whose name contains it; no table is written).
+ * BENCH_PORT (25390), BENCH_ONLY (run only the variants whose name contains it, or one of its |-separated parts; no
+ * table is written).
  */
 import { CreateStreamCommand, GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, PutRecordCommand, PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { spawn, type ChildProcess, execSync } from 'node:child_process';
@@ -18,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createKinesisClient } from '../../src/kinesis/create-kinesis-client';
 import { deaggregate, isAggregated } from '../../src/kpl/deaggregate';
-import { KinesisProducer } from '../../src/producer/kinesis-producer';
+import { KinesisProducer, type ProducerRecord, type PutManyResult } from '../../src/producer/kinesis-producer';
 import { writeBenchmarkSection } from '../write-results';
 
 const N = Number(process.env.BENCH_RECORDS ?? 100_000);
@@ -109,6 +110,27 @@ async function shardline(client: KinesisClient, { data, keys }: Input, aggregate
   if (failed > 0 || producer.stats().deliveredRecords !== data.length) throw new Error(`${failed} records failed`);
 }
 
+/** Records per putMany call in the putMany rows (as `shardline put` sends them). */
+const PUT_MANY_CHUNK = 500;
+
+/** shardline's producer fed in chunks with putMany (one promise per chunk, none per record), as `shardline put` does. */
+async function shardlinePutMany(client: KinesisClient, { data, keys }: Input, maxInFlightCalls: number): Promise<void> {
+  const producer = new KinesisProducer(client, { streamName: STREAM, maxInFlightCalls });
+  let failed = 0;
+  const calls: Promise<void>[] = [];
+  const onResult = (result: PutManyResult): void => void (failed += result.failedCount);
+  for (let from = 0; from < data.length; from += PUT_MANY_CHUNK) {
+    const to = Math.min(from + PUT_MANY_CHUNK, data.length);
+    const chunk: ProducerRecord[] = [];
+    for (let i = from; i < to; i++) chunk.push({ data: data[i]!, partitionKey: keys[i]! });
+    if (producer.isFull) await producer.ready(); // bounded memory
+    calls.push(producer.putMany(chunk).then(onResult));
+  }
+  await Promise.all(calls);
+  await producer.close();
+  if (failed > 0 || producer.stats().deliveredRecords !== data.length) throw new Error(`${failed} records failed`);
+}
+
 const variants: { name: string; inFlight: number; records: number; variant: Variant; checkShards?: boolean }[] = [
   {
     name: 'one PutRecord per record, sequential',
@@ -120,8 +142,10 @@ const variants: { name: string; inFlight: number; records: number; variant: Vari
   },
   { name: 'PutRecords of 500, sequential loop', inFlight: 1, records: N, variant: (client, input) => putRecordsLoop(client, input, 1) },
   { name: 'shardline KinesisProducer, plain, maxInFlightCalls 1', inFlight: 1, records: N, variant: (client, input) => shardline(client, input, false, 1) },
+  { name: 'shardline KinesisProducer, plain, putMany of 500, maxInFlightCalls 1', inFlight: 1, records: N, variant: (client, input) => shardlinePutMany(client, input, 1) },
   { name: 'PutRecords of 500, 4 loops in flight', inFlight: 4, records: N, variant: (client, input) => putRecordsLoop(client, input, 4) },
   { name: 'shardline KinesisProducer, plain (default 4 in flight)', inFlight: 4, records: N, variant: (client, input) => shardline(client, input, false, 4) },
+  { name: 'shardline KinesisProducer, plain, putMany of 500 (default 4 in flight)', inFlight: 4, records: N, variant: (client, input) => shardlinePutMany(client, input, 4) },
   {
     name: 'aws-kinesis-agg aggregates + PutRecords, 4 in flight',
     inFlight: 4,
@@ -222,7 +246,7 @@ async function timedRun(variant: Variant, records: number, input: Input, check: 
 
 async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY;
-  const selected = variants.filter((v) => only === undefined || v.name.includes(only));
+  const selected = variants.filter((v) => only === undefined || only.split('|').some((part) => v.name.includes(part)));
   const input = makeInput(N);
   // Warm-up (not counted): every variant once, so that each is measured with its code optimised.
   for (const { name, records, variant } of selected) {
@@ -254,6 +278,8 @@ async function main(): Promise<void> {
   const loop1 = summary['PutRecords of 500, sequential loop']!;
   const plain4 = summary['shardline KinesisProducer, plain (default 4 in flight)']!;
   const loop4 = summary['PutRecords of 500, 4 loops in flight']!;
+  const many1 = summary['shardline KinesisProducer, plain, putMany of 500, maxInFlightCalls 1']!;
+  const many4 = summary['shardline KinesisProducer, plain, putMany of 500 (default 4 in flight)']!;
   const agg = summary['shardline KinesisProducer, aggregated (default 4 in flight)']!;
   const peer = summary['aws-kinesis-agg aggregates + PutRecords, 4 in flight']!;
   const markdown = [
@@ -262,6 +288,7 @@ async function main(): Promise<void> {
     `Records of 200 B with random partition keys to a fresh 4-shard kinesalite stream (a fresh kinesalite process per run), median of ${RUNS} runs [min–max].`,
     `Every variant first runs once on ${WARMUP_N.toLocaleString('en-US')} records untimed (warm-up, the same for all); the timed runs are interleaved (each round runs every variant once).`,
     'shardline is fed the documented way for a large input: `if (producer.isFull) await producer.ready(); producer.put(data, key).catch(onFailure)`, default options unless the row says otherwise.',
+    `The putMany rows feed it in chunks of ${PUT_MANY_CHUNK} as \`shardline put\` does: \`if (producer.isFull) await producer.ready(); producer.putMany(chunk).then(onResult)\` (one promise per chunk, none per record; the chunk's record objects are built in the timed region, like the loop's entries).`,
     'Client CPU is `process.cpuUsage()` of the benchmark process (user + system) during the put, scaled to one million records.',
     `The one-PutRecord-per-record loop is bounded to ${NAIVE_N.toLocaleString('en-US')} records (its CPU per record does not depend on the count).`,
     '',
@@ -269,7 +296,7 @@ async function main(): Promise<void> {
     '|---|---|---|---|---|---|',
     ...rows,
     '',
-    `- shardline plain vs the PutRecords-of-500 loop at the same concurrency, CPU per record: ${(plain1.cpu / loop1.cpu).toFixed(2)}× with 1 call in flight, ${(plain4.cpu / loop4.cpu).toFixed(2)}× with 4 (target ≤ 1.10×); default plain (4) vs the sequential loop: ${(plain4.cpu / loop1.cpu).toFixed(2)}×.`,
+    `- shardline plain vs the PutRecords-of-500 loop at the same concurrency, CPU per record (target ≤ 1.10×): put ${(plain1.cpu / loop1.cpu).toFixed(2)}× with 1 call in flight, ${(plain4.cpu / loop4.cpu).toFixed(2)}× with 4; putMany ${(many1.cpu / loop1.cpu).toFixed(2)}× with 1, ${(many4.cpu / loop4.cpu).toFixed(2)}× with 4.`,
     `- shardline aggregated vs aws-kinesis-agg, throughput: ${(agg.rate / peer.rate).toFixed(2)}× (target ≥ 1.00×), CPU per record ${(agg.cpu / peer.cpu).toFixed(2)}×.`,
     '',
     `Machine: ${os.cpus().length} CPUs (nproc ${execSync('nproc').toString().trim()}), ${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,

@@ -42,6 +42,36 @@ export interface PutResult {
   readonly attempts: number;
 }
 
+/** One record of {@link KinesisProducer.putMany}. */
+export interface ProducerRecord {
+  /** A Buffer/Uint8Array (sent as is), a string (UTF-8) or any other value (JSON). */
+  readonly data: ProducerData;
+  /** 1 to 256 characters; chooses the shard (MD5) unless `explicitHashKey` is set. */
+  readonly partitionKey: string;
+  /** Decimal hash key (0 to 2^128 - 1) that chooses the shard instead of MD5(partition key). */
+  readonly explicitHashKey?: string;
+}
+
+/**
+ * What {@link KinesisProducer.putMany} resolves with once every record of the call is delivered or finally failed.
+ * The arrays are indexed like the input (slot `i` is `records[i]`); a slot has either a sequence number and a shard
+ * id, or an error.
+ */
+export interface PutManyResult {
+  /** Records Kinesis accepted. */
+  readonly deliveredCount: number;
+  /** Records that were not delivered (their slot in {@link PutManyResult.errors} says why). */
+  readonly failedCount: number;
+  /** Sequence number of each delivered record (of the aggregate, when aggregated); undefined for a failed one. */
+  readonly sequenceNumbers: readonly (string | undefined)[];
+  /** Shard each delivered record landed on; undefined for a failed one. */
+  readonly shardIds: readonly (string | undefined)[];
+  /** Position inside the aggregate (aggregated mode only); undefined otherwise. */
+  readonly subSequenceNumbers: readonly (number | undefined)[];
+  /** Why each failed record was not delivered (invalid record, last failed attempt, closed); undefined for a delivered one. */
+  readonly errors: readonly (ProducerError | undefined)[];
+}
+
 /** Counters of a producer since it was created. */
 export interface ProducerStats {
   /** Records accepted by `put` and not settled yet. */
@@ -66,7 +96,58 @@ type Resolve = (result: PutResult) => void;
 type Reject = (error: Error) => void;
 
 function ignoreResult(): void {
-  // Aggregates settle through their members.
+  // Aggregates settle through their members; putMany records through their call.
+}
+
+/**
+ * The shared accumulator of one `putMany` call: its records point at it (with their index) instead of holding a
+ * promise each, and it resolves the call's one promise when the last record settles.
+ */
+class PutManyCall implements PutManyResult {
+  deliveredCount = 0;
+  failedCount = 0;
+  readonly sequenceNumbers: (string | undefined)[];
+  readonly shardIds: (string | undefined)[];
+  readonly subSequenceNumbers: (number | undefined)[];
+  readonly errors: (ProducerError | undefined)[];
+  private remaining: number;
+
+  constructor(
+    count: number,
+    private readonly resolve: (result: PutManyResult) => void,
+  ) {
+    this.remaining = count;
+    this.sequenceNumbers = new Array<string | undefined>(count).fill(undefined);
+    this.shardIds = new Array<string | undefined>(count).fill(undefined);
+    this.subSequenceNumbers = new Array<number | undefined>(count).fill(undefined);
+    this.errors = new Array<ProducerError | undefined>(count).fill(undefined);
+    if (count === 0) this.finish();
+  }
+
+  succeeded(index: number, sequenceNumber: string, shardId: string, subSequenceNumber: number | undefined): void {
+    this.sequenceNumbers[index] = sequenceNumber;
+    this.shardIds[index] = shardId;
+    if (subSequenceNumber !== undefined) this.subSequenceNumbers[index] = subSequenceNumber;
+    this.deliveredCount++;
+    if (--this.remaining === 0) this.finish();
+  }
+
+  failed(index: number, error: ProducerError): void {
+    this.errors[index] = error;
+    this.failedCount++;
+    if (--this.remaining === 0) this.finish();
+  }
+
+  private finish(): void {
+    this.resolve({
+      deliveredCount: this.deliveredCount,
+      failedCount: this.failedCount,
+      sequenceNumbers: this.sequenceNumbers,
+      shardIds: this.shardIds,
+      subSequenceNumbers: this.subSequenceNumbers,
+      errors: this.errors,
+    });
+  }
 }
 
 /**
@@ -90,6 +171,10 @@ class Entry implements PutRecordsRequestEntry {
     readonly members: Entry[] | undefined,
     /** Aggregated mode: the shard the aggregate was packed for. */
     readonly shardId: string | undefined,
+    /** The `putMany` call the record belongs to (undefined for a `put`, which settles through resolve/reject). */
+    readonly call: PutManyCall | undefined,
+    /** Index of the record in its `putMany` call. */
+    readonly index: number,
   ) {}
 
   get Data(): Uint8Array {
@@ -103,6 +188,11 @@ class Entry implements PutRecordsRequestEntry {
   get ExplicitHashKey(): string | undefined {
     return this.explicitHashKey;
   }
+}
+
+let capturedManyResolve: (result: PutManyResult) => void = ignoreResult;
+function captureMany(resolve: (result: PutManyResult) => void): void {
+  capturedManyResolve = resolve;
 }
 
 // `new Promise(capture)` hands the resolving functions over without a closure per `put`.
@@ -272,6 +362,73 @@ export class KinesisProducer {
     return waiting.then(() => this.accept(buffer, partitionKey, explicitHashKey, bytes));
   }
 
+  /**
+   * Queues many records with one promise for all of them (no promise or closure per record): the bulk form of
+   * {@link KinesisProducer.put} for high-volume callers. The same guarantees apply to every record: batching, retry of
+   * only the failed entries, ordering (records are queued in input order, so `ordering: 'per-key' | 'strict'` holds
+   * as for successive `put`s), and backpressure: the records are queued one after the other while there is room,
+   * then the call waits for room (FIFO with other waiting `put`s) and goes on, so a call larger than the queue
+   * completes without holding more than `maxQueuedRecords`/`maxQueuedBytes` records in the producer. `flush()` and
+   * `close()` cover the records of a call made before them, the ones still waiting for room included.
+   *
+   * Never rejects once the call is accepted: an invalid record, a record whose last attempt failed, and a record
+   * still pending when `close()` timed out each get a {@link ProducerError} in their slot of `errors`.
+   *
+   * @param records - the records; keep the array unchanged until the call resolves
+   * @returns per-record results in input order, once every record is delivered or finally failed
+   * @throws ProducerError (as a rejection) if the producer is closed
+   *
+   * @example
+   * ```ts
+   * const result = await producer.putMany(lines.map((line) => ({ data: line, partitionKey: keyOf(line) })));
+   * if (result.failedCount > 0) result.errors.forEach((error, i) => error && retryLater(lines[i], error));
+   * ```
+   */
+  putMany(records: readonly ProducerRecord[]): Promise<PutManyResult> {
+    if (this.closed) {
+      return Promise.reject(new ProducerError(`the producer for stream ${this.streamName} is closed: create a new KinesisProducer to send more records`));
+    }
+    const promise = new Promise<PutManyResult>(captureMany);
+    const call = new PutManyCall(records.length, capturedManyResolve);
+    if (records.length > 0) void this.admit(call, records);
+    return promise;
+  }
+
+  /** Queues the records of a putMany call, waiting for room whenever the queue is full. */
+  private async admit(call: PutManyCall, records: readonly ProducerRecord[]): Promise<void> {
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!;
+      let buffer: Buffer;
+      let bytes: number;
+      try {
+        buffer = toBuffer(record.data);
+        bytes = validateRecord(buffer, record.partitionKey, record.explicitHashKey);
+      } catch (error) {
+        call.failed(i, error instanceof ProducerError ? error : new ProducerError(`record ${i} could not be sent: ${errorMessage(error)}`, { cause: error }));
+        continue;
+      }
+      if (this.waiters.length === 0 && this.hasRoom(bytes)) {
+        this.queuedRecords++;
+        this.queuedBytes += bytes;
+      } else {
+        // Full: wait (FIFO) until settle() counts this record in; meanwhile what is ready goes out now.
+        const waiting = new Promise<void>((resolve, reject) => this.waiters.push({ bytes, reserve: true, resolve, reject }));
+        this.pump();
+        try {
+          await waiting;
+        } catch (error) {
+          // close() timed out: this record and the following ones were never queued.
+          const failure = error instanceof ProducerError ? error : new ProducerError(errorMessage(error), { cause: error });
+          for (let j = i; j < records.length; j++) call.failed(j, failure);
+          return;
+        }
+      }
+      const entry = new Entry(buffer, record.partitionKey, record.explicitHashKey, bytes, ignoreResult, ignoreResult, undefined, undefined, call, i);
+      if (this.options.aggregate) this.route(entry);
+      else this.enqueue(entry);
+    }
+  }
+
   /** Whether a `put` now would have to wait for room in the queue. */
   get isFull(): boolean {
     return this.waiters.length > 0 || !this.hasRoom(0);
@@ -290,7 +447,7 @@ export class KinesisProducer {
 
   /**
    * Sends every buffered record now (without waiting for the linger) and resolves when no record is pending,
-   * i.e. each `put` made before (and during) the flush has resolved or rejected.
+   * i.e. each `put` and every record of each `putMany` made before (and during) the flush has settled.
    */
   async flush(): Promise<void> {
     this.flushing++;
@@ -347,7 +504,7 @@ export class KinesisProducer {
   /** Queues a record already counted in queuedRecords/queuedBytes. */
   private accept(data: Buffer, partitionKey: string, explicitHashKey: string | undefined, bytes: number): Promise<PutResult> {
     const promise = new Promise<PutResult>(capture);
-    const entry = new Entry(data, partitionKey, explicitHashKey, bytes, capturedResolve, capturedReject, undefined, undefined);
+    const entry = new Entry(data, partitionKey, explicitHashKey, bytes, capturedResolve, capturedReject, undefined, undefined, undefined, 0);
     if (this.options.aggregate) this.route(entry);
     else this.enqueue(entry);
     return promise;
@@ -539,36 +696,44 @@ export class KinesisProducer {
         if (this.lastSequenceByKey.size > 100_000) this.lastSequenceByKey.clear();
         this.lastSequenceByKey.set(outbound.partitionKey, sequenceNumber);
       }
-      this.settle(outbound, { sequenceNumber, shardId, attempts }, undefined);
+      this.settle(outbound, sequenceNumber, shardId, undefined, attempts, undefined);
       return;
     }
     const members = outbound.members;
-    for (let i = 0; i < members.length; i++) this.settle(members[i]!, { sequenceNumber, shardId, subSequenceNumber: i, attempts }, undefined);
+    for (let i = 0; i < members.length; i++) this.settle(members[i]!, sequenceNumber, shardId, i, attempts, undefined);
   }
 
   private fail(outbound: Entry, message: string, cause: unknown): void {
     this.releaseKey(outbound);
     const error = new ProducerError(message, { errorCode: outbound.lastErrorCode, cause });
-    if (outbound.members === undefined) this.settle(outbound, undefined, error);
-    else for (const member of outbound.members) this.settle(member, undefined, error);
+    if (outbound.members === undefined) this.settleFailed(outbound, error);
+    else for (const member of outbound.members) this.settleFailed(member, error);
   }
 
   private releaseKey(outbound: Entry): void {
     if (this.options.ordering !== 'none' && this.keyLocks.get(outbound.partitionKey) === outbound) this.keyLocks.delete(outbound.partitionKey);
   }
 
-  private settle(user: Entry, result: PutResult | undefined, error: Error | undefined): void {
+  /** Settles one user record as failed. */
+  private settleFailed(user: Entry, error: ProducerError): void {
+    this.settle(user, undefined, undefined, undefined, 0, error);
+  }
+
+  /** Settles one user record: delivered (sequenceNumber and shardId set) or failed (error set). */
+  private settle(user: Entry, sequenceNumber: string | undefined, shardId: string | undefined, subSequenceNumber: number | undefined, attempts: number, error: ProducerError | undefined): void {
     if (user.settled) return;
     user.settled = true;
     this.queuedRecords--;
     this.queuedBytes -= user.bytes;
-    if (result !== undefined) {
+    if (error === undefined) {
       this.delivered++;
       this.deliveredBytesTotal += user.bytes;
-      user.resolve(result);
+      if (user.call !== undefined) user.call.succeeded(user.index, sequenceNumber!, shardId!, subSequenceNumber);
+      else user.resolve(subSequenceNumber === undefined ? { sequenceNumber: sequenceNumber!, shardId: shardId!, attempts } : { sequenceNumber: sequenceNumber!, shardId: shardId!, subSequenceNumber, attempts });
     } else {
       this.failed++;
-      user.reject(error!);
+      if (user.call !== undefined) user.call.failed(user.index, error);
+      else user.reject(error);
     }
     while (this.waiters.length > 0 && this.hasRoom(this.waiters[0]!.bytes)) {
       const waiter = this.waiters.shift()!;
@@ -595,15 +760,15 @@ export class KinesisProducer {
     this.pendingHead = 0;
     this.pendingBytes = 0;
     for (const outbound of outbounds) {
-      if (outbound.members === undefined) this.settle(outbound, undefined, error);
-      else for (const member of outbound.members) this.settle(member, undefined, error);
+      if (outbound.members === undefined) this.settleFailed(outbound, error);
+      else for (const member of outbound.members) this.settleFailed(member, error);
     }
     for (const slot of this.slots.values()) {
-      for (const member of slot.members) this.settle(member, undefined, error);
+      for (const member of slot.members) this.settleFailed(member, error);
       slot.members = [];
       slot.aggregator.clear();
     }
-    for (const user of this.unrouted.splice(0)) this.settle(user, undefined, error);
+    for (const user of this.unrouted.splice(0)) this.settleFailed(user, error);
     // In-flight calls were aborted: their records settle as failed when the calls return.
   }
 
@@ -645,7 +810,7 @@ export class KinesisProducer {
     slot.members = [];
     // The outer record carries the shard's starting hash key, so it lands on the shard every member maps to.
     const bytes = aggregate.data.length + Buffer.byteLength(aggregate.partitionKey, 'utf8');
-    this.enqueue(new Entry(aggregate.data, aggregate.partitionKey, slot.shard.startingHashKey, bytes, ignoreResult, ignoreResult, members, slot.shard.shardId));
+    this.enqueue(new Entry(aggregate.data, aggregate.partitionKey, slot.shard.startingHashKey, bytes, ignoreResult, ignoreResult, members, slot.shard.shardId, undefined, 0));
   }
 
   /** During a flush: emits the open aggregates once the current synchronous run of puts is over (not one per record). */
@@ -682,7 +847,7 @@ export class KinesisProducer {
           `could not list the shards of stream ${this.streamName} to aggregate records (${errorName(error) ?? 'error'}: ${errorMessage(error)}): check that the stream exists and is ACTIVE`,
           { cause: error },
         );
-        for (const user of this.unrouted.splice(0)) this.settle(user, undefined, failure);
+        for (const user of this.unrouted.splice(0)) this.settleFailed(user, failure);
       },
     );
   }

@@ -3,7 +3,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { ConfigurationError, ProducerError } from '../../core/errors';
-import { KinesisProducer } from '../../producer/kinesis-producer';
+import { KinesisProducer, type ProducerRecord, type PutManyResult } from '../../producer/kinesis-producer';
 import { parsePositiveInteger } from '../parse-options';
 import { addConnectionOptions, kinesisClientFor, type ConnectionCliOptions } from './streams.command';
 
@@ -18,6 +18,9 @@ interface PutCliOptions extends ConnectionCliOptions {
   readonly maxInFlight?: number;
   readonly progress?: boolean;
 }
+
+/** Records per putMany call: one promise per chunk rather than one per record. */
+const CHUNK_RECORDS = 500;
 
 /** Prints a progress line on stderr once the input takes more than a second: records/s, bytes, failures. */
 class Progress {
@@ -80,6 +83,21 @@ async function runPut(options: PutCliOptions): Promise<void> {
   let records = 0;
   let bytes = 0;
   let firstError: Error | undefined;
+  // Invalid records (e.g. over 1 MiB) and records whose last attempt failed: both come back in the putMany results.
+  let failed = 0;
+  const calls = new Set<Promise<void>>();
+  const onResult = (result: PutManyResult): void => {
+    if (result.failedCount === 0) return;
+    firstError ??= result.errors.find((error) => error !== undefined);
+    failed += result.failedCount;
+  };
+  let chunk: ProducerRecord[] = [];
+  const send = async (): Promise<void> => {
+    if (producer.isFull) await producer.ready(); // bounded memory: at most one chunk waits beyond the queue
+    const call: Promise<void> = producer.putMany(chunk).then(onResult).finally(() => calls.delete(call));
+    calls.add(call);
+    chunk = [];
+  };
   const progress = new Progress(() => {
     const stats = producer.stats();
     return { records, delivered: stats.deliveredRecords, bytes: stats.deliveredBytes, failed: stats.failedRecords };
@@ -101,13 +119,13 @@ async function runPut(options: PutCliOptions): Promise<void> {
         }
       }
       const key = partitionKeyOf(options, parsed, lineNumber, source);
-      if (producer.isFull) await producer.ready();
       records++;
       bytes += Buffer.byteLength(line, 'utf8');
-      producer.put(line, key).catch((error: unknown) => {
-        firstError ??= error instanceof Error ? error : new Error(String(error));
-      });
+      chunk.push({ data: line, partitionKey: key });
+      if (chunk.length === CHUNK_RECORDS) await send();
     }
+    if (chunk.length > 0) await send();
+    await Promise.all(calls);
     await producer.flush();
   } finally {
     lines.close();
@@ -116,11 +134,11 @@ async function runPut(options: PutCliOptions): Promise<void> {
   }
   const stats = producer.stats();
   const seconds = (Date.now() - startedAt) / 1000;
-  const summary = { stream: options.stream, records, delivered: stats.deliveredRecords, failed: stats.failedRecords, bytes, seconds, recordsPerSecond: Math.round(stats.deliveredRecords / Math.max(seconds, 0.001)) };
+  const summary = { stream: options.stream, records, delivered: stats.deliveredRecords, failed, bytes, seconds, recordsPerSecond: Math.round(stats.deliveredRecords / Math.max(seconds, 0.001)) };
   if (options.json === true) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else process.stdout.write(`put ${summary.delivered} of ${records} records (${formatBytes(bytes)}) to ${options.stream} in ${seconds.toFixed(1)} s, ${summary.recordsPerSecond} records/s, ${summary.failed} failed\n`);
-  if (stats.failedRecords > 0) {
-    throw new ProducerError(`${stats.failedRecords} of ${records} records were not delivered; first error: ${firstError?.message ?? 'unknown'}`);
+  if (failed > 0) {
+    throw new ProducerError(`${failed} of ${records} records were not delivered; first error: ${firstError?.message ?? 'unknown'}`);
   }
 }
 

@@ -1,5 +1,7 @@
 import { CreateStreamCommand, GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -130,6 +132,24 @@ describe('KinesisProducer against kinesis-local', () => {
     for (const r of results) expect(sequences.has(r.sequenceNumber)).toBe(true);
   });
 
+  it('putMany with a queue smaller than the call: every record lands once and its result names its real record', async () => {
+    const name = streamName('many');
+    await createStream(name, 2);
+    const producer = new KinesisProducer(client, { streamName: name, maxQueuedRecords: 300, lingerMs: 10 });
+    const n = 2000;
+    const result = await producer.putMany(Array.from({ length: n }, (_, i) => ({ data: `m${i}`, partitionKey: `k${i}` })));
+    await producer.close();
+    expect(result).toMatchObject({ deliveredCount: n, failedCount: 0 });
+    const read = await readAll(name);
+    expect(read).toHaveLength(n);
+    const bySequence = new Map(read.map((r) => [r.sequenceNumber, r]));
+    for (let i = 0; i < n; i++) {
+      const record = bySequence.get(result.sequenceNumbers[i]!)!;
+      expect(record.data.toString()).toBe(`m${i}`);
+      expect(record.shardId).toBe(result.shardIds[i]);
+    }
+  });
+
   it('blocks put when the queue is full, then drains everything', async () => {
     const name = streamName('full');
     await createStream(name, 1);
@@ -245,6 +265,21 @@ describe('shardline streams (CLI) against kinesis-local', () => {
     const error = await cli('streams', 'merge', name, low!.shardId, high!.shardId).catch((e: { code: number; stderr: string }) => e);
     expect(error).toMatchObject({ code: 1 });
     expect((error as { stderr: string }).stderr).toMatch(/^shardline: shard .* is closed/);
+  });
+
+  it('shardline put sends an NDJSON file in putMany chunks and every line lands once, on its key shard', async () => {
+    const name = streamName('cli-put');
+    await createStream(name, 2);
+    const n = 1234; // not a multiple of the 500-record chunk
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'shardline-put-')), 'in.ndjson');
+    writeFileSync(file, Array.from({ length: n }, (_, i) => JSON.stringify({ i, dest: `D${i % 37}` })).join('\n') + '\n');
+    const { stdout } = await cli('put', '--stream', name, '--file', file, '--partition-key-field', 'dest', '--json');
+    expect(JSON.parse(stdout)).toMatchObject({ records: n, delivered: n, failed: 0 });
+    const read = await readAll(name);
+    expect(read).toHaveLength(n);
+    expect(new Set(read.map((r) => (JSON.parse(r.data.toString('utf8')) as { i: number }).i)).size).toBe(n);
+    const shards = (await client.send(new ListShardsCommand({ StreamName: name }))).Shards ?? [];
+    for (const r of read) expect(r.shardId).toBe(shardOfKey(shards, r.partitionKey));
   });
 
   it('refuses to merge shards that are not adjacent, with a usable message', async () => {
