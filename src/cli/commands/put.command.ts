@@ -1,3 +1,4 @@
+import { DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { Command, Option } from 'commander';
 import { createReadStream, existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -68,13 +69,32 @@ function partitionKeyOf(options: PutCliOptions, parsed: unknown, lineNumber: num
   return options.partitionKey ?? randomUUID();
 }
 
+/**
+ * Fails fast, before reading any input, when the stream cannot be reached: the producer would otherwise retry every
+ * batch with backoff for a long time before giving up.
+ */
+async function checkStreamReachable(client: KinesisClient, options: PutCliOptions): Promise<void> {
+  try {
+    await client.send(new DescribeStreamSummaryCommand({ StreamName: options.stream }));
+  } catch (error) {
+    const name = (error as Error).name;
+    const where = options.endpoint ?? 'the AWS region';
+    if (name === 'ResourceNotFoundException') {
+      throw new ConfigurationError(`stream ${options.stream} does not exist at ${where}: create it first (shardline streams create ${options.stream})`, { cause: error });
+    }
+    throw new ConfigurationError(`cannot reach stream ${options.stream} at ${where} (${(error as Error).message}): check --endpoint, --region and your AWS credentials`, { cause: error });
+  }
+}
+
 async function runPut(options: PutCliOptions): Promise<void> {
   if (options.file !== undefined && !existsSync(options.file)) throw new ConfigurationError(`input file ${options.file} does not exist: check the path`);
   if (options.partitionKeyField !== undefined && options.format !== 'ndjson') {
     throw new ConfigurationError('--partition-key-field needs --format ndjson (a plain line has no fields): use --partition-key for lines');
   }
   const source = options.file ?? 'stdin';
-  const producer = new KinesisProducer(kinesisClientFor(options), {
+  const client = kinesisClientFor(options);
+  await checkStreamReachable(client, options);
+  const producer = new KinesisProducer(client, {
     streamName: options.stream,
     aggregate: options.aggregate === true,
     ...(options.lingerMs !== undefined ? { lingerMs: options.lingerMs } : {}),

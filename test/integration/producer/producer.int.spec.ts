@@ -228,8 +228,11 @@ describe('KinesisProducer against kinesis-local', () => {
 });
 
 describe('shardline streams (CLI) against kinesis-local', () => {
+  async function cliAt(endpoint: string, ...args: string[]): Promise<{ stdout: string; stderr: string }> {
+    return run(process.execPath, [path.join(ROOT, 'bin/shardline.js'), ...args, '--endpoint', endpoint], { cwd: ROOT, timeout: 60_000 });
+  }
   async function cli(...args: string[]): Promise<{ stdout: string; stderr: string }> {
-    return run(process.execPath, [path.join(ROOT, 'bin/shardline.js'), ...args, '--endpoint', kinesisEndpoint()], { cwd: ROOT, timeout: 60_000 });
+    return cliAt(kinesisEndpoint(), ...args);
   }
   async function describe_(name: string): Promise<StreamDescription> {
     return JSON.parse((await cli('streams', 'describe', name, '--json')).stdout) as StreamDescription;
@@ -280,6 +283,17 @@ describe('shardline streams (CLI) against kinesis-local', () => {
     expect(new Set(read.map((r) => (JSON.parse(r.data.toString('utf8')) as { i: number }).i)).size).toBe(n);
     const shards = (await client.send(new ListShardsCommand({ StreamName: name }))).Shards ?? [];
     for (const r of read) expect(r.shardId).toBe(shardOfKey(shards, r.partitionKey));
+  });
+
+  it('shardline put fails at once, before reading its input, when the stream does not exist or the endpoint is down', async () => {
+    const missing = await cli('put', '--stream', streamName('missing'), '--format', 'lines').catch((error: unknown) => error as { code: number; stderr: string });
+    expect(missing).toMatchObject({ code: 1 });
+    expect((missing as { stderr: string }).stderr).toMatch(/^shardline: stream \S+ does not exist at .*: create it first \(shardline streams create /m);
+    const started = Date.now();
+    const down = await cliAt('http://127.0.0.1:9', 'put', '--stream', 'any', '--format', 'lines').catch((error: unknown) => error as { code: number; stderr: string });
+    expect(down).toMatchObject({ code: 1 });
+    expect((down as { stderr: string }).stderr).toMatch(/^shardline: cannot reach stream any at http:\/\/127\.0\.0\.1:9 .*check --endpoint/m);
+    expect(Date.now() - started).toBeLessThan(20_000);
   });
 
   it('refuses to merge shards that are not adjacent, with a usable message', async () => {
