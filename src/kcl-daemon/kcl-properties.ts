@@ -111,6 +111,7 @@ function checkUrl(what: string, value: string): string {
  */
 export function formatKclProperties(props: readonly KclProperty[], header: readonly string[] = []): string {
   const lines = header.map((line) => (line === '' ? '#' : `# ${line}`).trimEnd());
-  for (const [key, value] of props) lines.push(`${key} = ${value}`);
+  // In a properties file a backslash escapes the next character: double it so that values arrive as written.
+  for (const [key, value] of props) lines.push(`${key} = ${value.replace(/\\/g, '\\\\')}`);
   return `${lines.join('\n')}\n`;
 }
