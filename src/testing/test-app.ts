@@ -68,9 +68,17 @@ async function advanceTime(ms: number): Promise<void> {
   await sleep(ms);
 }
 
+const RECORD_INPUT_KEYS = new Set(['data', 'partitionKey', 'sequenceNumber', 'subSequenceNumber', 'approximateArrivalTimestamp']);
+
+/**
+ * A string, a Buffer or a plain payload object becomes a record's data; an object is taken as a {@link RecordInput}
+ * only when it has `data` and nothing but RecordInput's keys (so a payload such as `{ data: 1, id: 2 }` is sent whole).
+ */
 function toInput(item: RecordInput | string | object): RecordInput {
   if (typeof item === 'string' || Buffer.isBuffer(item)) return { data: item };
-  if (typeof item === 'object' && item !== null && 'data' in item) return item;
+  if (typeof item === 'object' && item !== null && 'data' in item && Object.keys(item).every((key) => RECORD_INPUT_KEYS.has(key))) {
+    return item;
+  }
   return { data: item };
 }
 

@@ -86,6 +86,21 @@ describe('createTestApp', () => {
     await t.stop();
   });
 
+  it('sends a payload object that merely has a data field whole, not as a RecordInput', async () => {
+    const seen: unknown[] = [];
+    @Consumer({ streamName: 'raw', applicationName: 'payload-app' })
+    class Payloads {
+      @OnRecords({ decode: 'json' })
+      handle(items: unknown[]): void {
+        seen.push(...items);
+      }
+    }
+    const t = await createTestApp(Payloads);
+    await t.push(SHARD, [{ data: 1, id: 2 }, { data: { nested: true }, partitionKey: 'k' }]);
+    expect(seen).toEqual([{ data: 1, id: 2 }, { nested: true }]);
+    await t.stop();
+  });
+
   it('reports a failing checkpoint store as a CheckpointError and stops the shard (default error policy)', async () => {
     const store = { incr: jest.fn().mockResolvedValue(1) };
     const t = await createTestApp(FlightCounter, { providers: [{ provide: COUNTER_STORE, useValue: store }] });
