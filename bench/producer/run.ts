@@ -7,7 +7,7 @@
  *
  *   npm run build && node -r ./dist/cli/register.js bench/producer/run.ts
  *
- * Env: BENCH_RECORDS (100000), BENCH_NAIVE_RECORDS (5000), BENCH_RUNS (3), BENCH_WARMUP_RECORDS (20000),
+ * Env: BENCH_RECORDS (100000), BENCH_NAIVE_RECORDS (5000), BENCH_RUNS (5), BENCH_WARMUP_RECORDS (20000),
  * BENCH_PORT (25390), BENCH_ONLY (run only the variants whose name contains it, or one of its |-separated parts; no
  * table is written).
  */
@@ -24,7 +24,7 @@ import { writeBenchmarkSection } from '../write-results';
 
 const N = Number(process.env.BENCH_RECORDS ?? 100_000);
 const NAIVE_N = Number(process.env.BENCH_NAIVE_RECORDS ?? 5_000);
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const WARMUP_N = Number(process.env.BENCH_WARMUP_RECORDS ?? 20_000);
 const PORT = Number(process.env.BENCH_PORT ?? 25390);
 const STREAM = 'bench';

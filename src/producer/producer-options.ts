@@ -26,7 +26,10 @@ export interface KinesisProducerOptions {
   readonly maxBatchBytes?: number;
   /** PutRecords calls in flight at once. Default 4. */
   readonly maxInFlightCalls?: number;
-  /** Records accepted by `put` and not settled yet; beyond this `put` waits (never drops). Default 20 000. */
+  /**
+   * Records accepted by `put` and not settled yet; beyond this `put` waits (never drops). Default: plain mode
+   * `2 × maxInFlightCalls × maxBatchRecords` (4 000 with the defaults, at most 20 000), aggregated mode 20 000.
+   */
   readonly maxQueuedRecords?: number;
   /** Bytes accepted by `put` and not settled yet; beyond this `put` waits. Default 64 MiB. */
   readonly maxQueuedBytes?: number;
@@ -110,14 +113,16 @@ export function normalizeProducerOptions(options: KinesisProducerOptions): Norma
     throw new ConfigurationError(`KinesisProducer cannot combine aggregate with ordering '${ordering}': choose one (aggregates already keep the order of the records inside them)`);
   }
   const retryBaseMs = integer('retryBaseMs', options.retryBaseMs, 100, 1, 3_600_000);
+  const maxBatchRecords = integer('maxBatchRecords', options.maxBatchRecords, PUT_RECORDS_MAX_RECORDS, 1, PUT_RECORDS_MAX_RECORDS);
+  const maxInFlightCalls = integer('maxInFlightCalls', options.maxInFlightCalls, 4, 1, 1000);
   return {
     streamName: options.streamName,
     streamArn: options.streamArn,
     lingerMs: integer('lingerMs', options.lingerMs, 100, 0, 3_600_000),
-    maxBatchRecords: integer('maxBatchRecords', options.maxBatchRecords, PUT_RECORDS_MAX_RECORDS, 1, PUT_RECORDS_MAX_RECORDS),
+    maxBatchRecords,
     maxBatchBytes: integer('maxBatchBytes', options.maxBatchBytes, PUT_RECORDS_MAX_BYTES, RECORD_MAX_BYTES, PUT_RECORDS_MAX_BYTES),
-    maxInFlightCalls: integer('maxInFlightCalls', options.maxInFlightCalls, 4, 1, 1000),
-    maxQueuedRecords: integer('maxQueuedRecords', options.maxQueuedRecords, 20_000, 1, Number.MAX_SAFE_INTEGER),
+    maxInFlightCalls,
+    maxQueuedRecords: integer('maxQueuedRecords', options.maxQueuedRecords, defaultMaxQueuedRecords(aggregate, maxInFlightCalls, maxBatchRecords), 1, Number.MAX_SAFE_INTEGER),
     maxQueuedBytes: integer('maxQueuedBytes', options.maxQueuedBytes, 64 * 1024 * 1024, RECORD_MAX_BYTES, Number.MAX_SAFE_INTEGER),
     maxAttempts: integer('maxAttempts', options.maxAttempts, 30, 1, 1_000_000),
     retryBaseMs,
@@ -129,4 +134,14 @@ export function normalizeProducerOptions(options: KinesisProducerOptions): Norma
     closeTimeoutMs: integer('closeTimeoutMs', options.closeTimeoutMs, 30_000, 0, 86_400_000),
     logger: options.logger,
   };
+}
+
+/**
+ * Default of `maxQueuedRecords`. Plain mode: twice what the calls in flight carry (the full batches in flight plus as
+ * many ready to go), so that every call can be filled while the queue stays short enough for its records to die young
+ * (a deeper queue only keeps records alive across garbage collections). Aggregated mode: 20 000, because one call carries
+ * aggregates of many user records.
+ */
+export function defaultMaxQueuedRecords(aggregate: boolean, maxInFlightCalls: number, maxBatchRecords: number): number {
+  return aggregate ? 20_000 : Math.min(20_000, 2 * maxInFlightCalls * maxBatchRecords);
 }
