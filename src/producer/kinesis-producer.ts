@@ -88,6 +88,8 @@ export interface ProducerStats {
   readonly failedRecords: number;
   /** Record attempts that failed and were tried again. */
   readonly retriedRecords: number;
+  /** Aggregated records sent again because their aggregate landed on another shard than predicted (resharding). */
+  readonly reroutedRecords: number;
   /** Kinesis calls made. */
   readonly calls: number;
 }
@@ -290,12 +292,15 @@ export class KinesisProducer {
   private shardMapLoadedAt = 0;
   private readonly slots = new Map<string, AggregationSlot>();
   private unrouted: Entry[] = [];
+  /** How many times each record was routed again after its aggregate landed on an unexpected shard. */
+  private readonly reroutes = new WeakMap<Entry, number>();
   private emitScheduled = false;
 
   private delivered = 0;
   private deliveredBytesTotal = 0;
   private failed = 0;
   private retried = 0;
+  private rerouted = 0;
   private calls = 0;
 
   /**
@@ -324,6 +329,7 @@ export class KinesisProducer {
       deliveredBytes: this.deliveredBytesTotal,
       failedRecords: this.failed,
       retriedRecords: this.retried,
+      reroutedRecords: this.rerouted,
       calls: this.calls,
     };
   }
@@ -626,7 +632,12 @@ export class KinesisProducer {
       outbound.attempts++;
       const result = results?.[i];
       if (result !== undefined && result.ErrorCode === undefined && result.SequenceNumber !== undefined && result.ShardId !== undefined) {
-        if (outbound.shardId !== undefined && outbound.shardId !== result.ShardId) remapNeeded = true;
+        if (outbound.shardId !== undefined && outbound.shardId !== result.ShardId) {
+          remapNeeded = true;
+          // An aggregate that landed on another shard than predicted (the stream was resharded): the KCL drops the
+          // members whose hash key is outside the shard it reads, so send them again, routed on the new shard map.
+          if (outbound.members !== undefined && this.reroute(outbound.members)) continue;
+        }
         this.succeed(outbound, result.SequenceNumber, result.ShardId);
         continue;
       }
@@ -871,16 +882,38 @@ export class KinesisProducer {
   private installShardMap(map: ShardMap): void {
     this.shardMap = map;
     this.shardMapLoadedAt = Date.now();
-    // Aggregates of shards that closed are sent as they are (their records stay on a descendant of their shard).
+    // Open aggregates of shards that closed are not sent: their members are routed again on the new map, so that each
+    // lands on the shard its key maps to (a descendant's reader would drop the others).
     for (const [shardId, slot] of this.slots) {
       if (map.get(shardId) !== slot.shard) {
-        this.emitAggregate(slot);
+        this.unrouted.push(...slot.members);
+        slot.members = [];
+        slot.aggregator.clear();
         this.slots.delete(shardId);
       }
     }
     const waiting = this.unrouted.splice(0);
     for (const user of waiting) if (!user.settled) this.route(user);
     this.pump();
+  }
+
+  /**
+   * Queues the members of a misrouted aggregate to be aggregated again once the shard map is refreshed. Returns false
+   * (the members then count as delivered where they landed) after 3 reroutes of the same records, so that a map
+   * that keeps disagreeing with the stream cannot make them loop.
+   */
+  private reroute(members: readonly Entry[]): boolean {
+    const first = members[0];
+    if (first === undefined) return false;
+    const count = (this.reroutes.get(first) ?? 0) + 1;
+    if (count > 3) {
+      this.options.logger?.warn(`records still land on another shard than predicted after 3 new routes: counting them as delivered (stream ${this.streamName})`);
+      return false;
+    }
+    for (const member of members) if (!member.settled) this.reroutes.set(member, count);
+    this.unrouted.push(...members.filter((member) => !member.settled));
+    this.rerouted += members.length;
+    return true;
   }
 
   private async loadShardMapWithRetry(): Promise<ShardMap> {

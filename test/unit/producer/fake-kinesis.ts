@@ -35,7 +35,7 @@ export class FakeKinesis {
   private held: (() => void)[] = [];
   private sequence = 0n;
   private readonly attempts = new Map<string, number>();
-  readonly shards: { shardId: string; start: bigint; end: bigint }[];
+  readonly shards: { shardId: string; start: bigint; end: bigint; closed?: boolean }[];
 
   constructor(shardCount = 4) {
     const max = (1n << 128n) - 1n;
@@ -64,7 +64,18 @@ export class FakeKinesis {
   }
 
   shardOf(hashKey: bigint): string {
-    return this.shards.find((s) => hashKey >= s.start && hashKey <= s.end)!.shardId;
+    return this.shards.find((s) => s.closed !== true && hashKey >= s.start && hashKey <= s.end)!.shardId;
+  }
+
+  /** Splits an open shard at the middle of its hash range, as SplitShard does: it closes, two children open. */
+  split(shardId: string): [string, string] {
+    const parent = this.shards.find((s) => s.shardId === shardId && s.closed !== true);
+    if (parent === undefined) throw new Error(`no open shard ${shardId}`);
+    parent.closed = true;
+    const middle = parent.start + (parent.end - parent.start + 1n) / 2n;
+    const ids: [string, string] = [`shardId-${String(this.shards.length).padStart(12, '0')}`, `shardId-${String(this.shards.length + 1).padStart(12, '0')}`];
+    this.shards.push({ shardId: ids[0], start: parent.start, end: middle - 1n }, { shardId: ids[1], start: middle, end: parent.end });
+    return ids;
   }
 
   static hashOf(partitionKey: string): bigint {
@@ -84,7 +95,7 @@ export class FakeKinesis {
       if (fault !== undefined) throw fault;
       if (name === 'ListShards') {
         return {
-          Shards: this.shards.map((s) => ({
+          Shards: this.shards.filter((s) => s.closed !== true).map((s) => ({
             ShardId: s.shardId,
             HashKeyRange: { StartingHashKey: s.start.toString(), EndingHashKey: s.end.toString() },
             SequenceNumberRange: { StartingSequenceNumber: '1' },

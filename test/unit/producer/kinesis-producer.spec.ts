@@ -209,6 +209,30 @@ describe('KinesisProducer', () => {
     expect(seen.size).toBe(n);
   });
 
+  it('after a split it sends the members of a misrouted aggregate again, so a KCL reader (which drops records outside its shard) gets every record', async () => {
+    const fake = new FakeKinesis(1);
+    const p = producer(fake, { aggregate: true, maxAggregateBytes: 8 * 1024 });
+    await p.put(Buffer.from('warm-up'), 'key-warm'); // the producer has now loaded a one-shard map
+    const [lower, upper] = fake.split('shardId-000000000000');
+    const n = 400;
+    const results: PutResult[] = await Promise.all(Array.from({ length: n }, (_, i) => p.put(Buffer.alloc(100, i % 256), `key-${i}`)));
+    // What a KCL reader of each child keeps: the members of aggregates on its shard whose hash is in its range.
+    const kept = new Set<string>();
+    for (const outer of fake.stored) {
+      if (!isAggregated(outer.data)) continue;
+      for (const user of deaggregate(outer.data)) {
+        if (fake.shardOf(FakeKinesis.hashOf(user.partitionKey)) === outer.shardId) kept.add(user.partitionKey);
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      expect(kept.has(`key-${i}`)).toBe(true);
+      expect(results[i]!.shardId).toBe(fake.shardOf(FakeKinesis.hashOf(`key-${i}`)));
+    }
+    expect(new Set(results.map((r) => r.shardId))).toEqual(new Set([lower, upper]));
+    expect(p.stats().reroutedRecords).toBeGreaterThan(0);
+    await p.close();
+  });
+
   it('aggregated records with an explicit hash key go to that key shard', async () => {
     const fake = new FakeKinesis(4);
     const p = producer(fake, { aggregate: true });
