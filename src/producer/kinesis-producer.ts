@@ -846,7 +846,23 @@ export class KinesisProducer {
   }
 
   private ensureShardMap(): void {
+    this.loadShardMapNow(undefined);
+  }
+
+  private refreshShardMapSoon(reason: string): void {
+    this.loadShardMapNow(reason);
+  }
+
+  /**
+   * Loads the shard map once at a time (`reason` is set for a refresh). Records waiting for a route are routed when it
+   * arrives. If it cannot be loaded, they are routed on the map already held, or fail when there is none.
+   */
+  private loadShardMapNow(reason: string | undefined): void {
     if (this.shardMapLoading !== undefined) return;
+    if (reason !== undefined) {
+      this.shardMapLoadedAt = Date.now(); // no second refresh until this one is done or due again
+      this.options.logger?.debug(`refreshing the shard map of stream ${this.streamName}: ${reason}`);
+    }
     this.shardMapLoading = this.loadShardMapWithRetry().then(
       (map) => {
         this.shardMapLoading = undefined;
@@ -854,27 +870,17 @@ export class KinesisProducer {
       },
       (error: unknown) => {
         this.shardMapLoading = undefined;
+        const current = this.shardMap;
+        if (current !== undefined) {
+          this.options.logger?.warn(`could not refresh the shard map of stream ${this.streamName}: ${errorMessage(error)}`);
+          this.installShardMap(current);
+          return;
+        }
         const failure = new ProducerError(
           `could not list the shards of stream ${this.streamName} to aggregate records (${errorName(error) ?? 'error'}: ${errorMessage(error)}): check that the stream exists and is ACTIVE`,
           { cause: error },
         );
         for (const user of this.unrouted.splice(0)) this.settleFailed(user, failure);
-      },
-    );
-  }
-
-  private refreshShardMapSoon(reason: string): void {
-    if (this.shardMapLoading !== undefined) return;
-    this.shardMapLoadedAt = Date.now(); // no second refresh until this one is done or due again
-    this.options.logger?.debug(`refreshing the shard map of stream ${this.streamName}: ${reason}`);
-    this.shardMapLoading = this.loadShardMapWithRetry().then(
-      (map) => {
-        this.shardMapLoading = undefined;
-        this.installShardMap(map);
-      },
-      (error: unknown) => {
-        this.shardMapLoading = undefined;
-        this.options.logger?.warn(`could not refresh the shard map of stream ${this.streamName}: ${errorMessage(error)}`);
       },
     );
   }
