@@ -4,9 +4,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
+import { type ConsumerDefinition } from '../../src/decorators/metadata-types';
 import { buildDaemonCommand } from '../../src/kcl-daemon/kcl-daemon-launcher';
+import { buildKclProperties, type KclProperty } from '../../src/kcl-daemon/kcl-properties';
 import { DEFAULT_KCL_JARS, PACKAGE_ROOT } from '../../src/kcl-daemon/kcl-paths';
-import { TEST_CREDENTIALS, TEST_REGION } from './endpoints';
+import { kinesisEndpoint, motoEndpoint, TEST_CREDENTIALS, TEST_REGION } from './endpoints';
 
 /** A running daemon. */
 export interface TestDaemon {
@@ -53,4 +55,44 @@ export function startTestDaemon(propertiesFile: string, logFile: string, env: Re
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     },
   };
+}
+
+/** What differs between daemon tests: the consumer, its stream and application, the worker, the child command. */
+export interface TestDaemonPropertiesInput {
+  readonly definition: ConsumerDefinition;
+  readonly streamName: string;
+  readonly applicationName: string;
+  readonly workerId: string;
+  /** The child command, e.g. `node bin/shardline.js run <fixture> --adapter kcl`. */
+  readonly executable: string;
+  readonly extra?: ReadonlyArray<readonly [string, string]>;
+}
+
+/**
+ * Daemon properties for the local emulators (kinesis-local, moto for the lease table), metrics off, polling, and
+ * short intervals so that leases are taken and shards synced within seconds.
+ */
+export function testDaemonProperties(input: TestDaemonPropertiesInput): KclProperty[] {
+  return buildKclProperties({
+    definition: input.definition,
+    streamName: input.streamName,
+    executable: input.executable,
+    retrievalMode: 'POLLING',
+    shutdownGraceMs: 5_000,
+    kinesisEndpoint: kinesisEndpoint(),
+    dynamoDbEndpoint: motoEndpoint(),
+    metricsLevel: 'NONE',
+    workerId: input.workerId,
+    credentialsProvider: 'EnvironmentVariableCredentialsProvider',
+    region: TEST_REGION,
+    extra: [
+      ['applicationName', input.applicationName],
+      ['idleTimeBetweenReadsInMillis', '250'],
+      ['shardSyncIntervalMillis', '1000'],
+      ['parentShardPollIntervalMillis', '500'],
+      ['failoverTimeMillis', '5000'],
+      ['leaseAssignmentIntervalMillis', '1000'],
+      ...(input.extra ?? []),
+    ],
+  });
 }

@@ -6,10 +6,10 @@ import { CreateStreamCommand, DescribeStreamCommand, KinesisClient, ListShardsCo
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { exploreConsumer } from '../../../src/core/consumer-explorer';
 import { PACKAGE_ROOT } from '../../../src/kcl-daemon/kcl-paths';
-import { buildKclProperties, formatKclProperties } from '../../../src/kcl-daemon/kcl-properties';
+import { formatKclProperties } from '../../../src/kcl-daemon/kcl-properties';
 import { RecordingConsumer } from '../../fixtures/kcl/recording-consumer';
 import { kinesisEndpoint, motoEndpoint, TEST_CREDENTIALS, TEST_REGION } from '../../harness/endpoints';
-import { startTestDaemon, type TestDaemon } from '../../harness/test-daemon';
+import { startTestDaemon, testDaemonProperties, type TestDaemon } from '../../harness/test-daemon';
 
 jest.setTimeout(420_000);
 
@@ -107,27 +107,13 @@ describe('the real KCL MultiLangDaemon 3.x running a shardline child', () => {
     const firstIds = await put(2_000);
 
     const definition = exploreConsumer(RecordingConsumer);
-    const props = buildKclProperties({
+    const props = testDaemonProperties({
       definition,
       streamName: STREAM,
-      executable: `node bin/shardline.js run ${FIXTURE} --adapter kcl`,
-      retrievalMode: 'POLLING',
-      shutdownGraceMs: 5_000,
-      kinesisEndpoint: kinesisEndpoint(),
-      dynamoDbEndpoint: motoEndpoint(),
-      metricsLevel: 'NONE',
+      applicationName: APP,
       workerId: WORKER,
-      credentialsProvider: 'EnvironmentVariableCredentialsProvider',
-      region: TEST_REGION,
-      extra: [
-        ['applicationName', APP],
-        ['idleTimeBetweenReadsInMillis', '250'],
-        ['shardSyncIntervalMillis', '1000'],
-        ['parentShardPollIntervalMillis', '500'],
-        ['failoverTimeMillis', '5000'],
-        ['leaseAssignmentIntervalMillis', '1000'],
-        ['maxRecords', '300'],
-      ],
+      executable: `node bin/shardline.js run ${FIXTURE} --adapter kcl`,
+      extra: [['maxRecords', '300']],
     });
     const text = formatKclProperties(props, ['real-daemon test']);
     expect(text.split('\n').every((line) => line === line.trimEnd())).toBe(true);

@@ -7,10 +7,10 @@ import { DynamoDbCheckpointStore } from '../../../src/checkpoint-stores/dynamodb
 import { exploreConsumer } from '../../../src/core/consumer-explorer';
 import { ShardlineApp } from '../../../src/core/shardline-app';
 import { PACKAGE_ROOT } from '../../../src/kcl-daemon/kcl-paths';
-import { buildKclProperties, formatKclProperties } from '../../../src/kcl-daemon/kcl-properties';
+import { formatKclProperties } from '../../../src/kcl-daemon/kcl-properties';
 import { RecordingConsumer } from '../../fixtures/kcl/recording-consumer';
-import { kinesisEndpoint, motoEndpoint, TEST_CREDENTIALS, TEST_REGION } from '../../harness/endpoints';
-import { startTestDaemon, type TestDaemon } from '../../harness/test-daemon';
+import { motoEndpoint, TEST_CREDENTIALS, TEST_REGION } from '../../harness/endpoints';
+import { startTestDaemon, testDaemonProperties, type TestDaemon } from '../../harness/test-daemon';
 import { collected, CollectorConsumer } from './collector.consumer';
 import { createStream, localKinesis, memoryLogger, tempDir, waitFor } from './polling-test-kit';
 
@@ -89,26 +89,12 @@ describe('KCL daemon ⇄ polling adapter on one lease table', () => {
     expect(existsSync(join(PACKAGE_ROOT, 'dist', 'cli', 'main.js'))).toBe(true); // bin/shardline.js runs dist: npm run build
     await createStream(kinesis, STREAM, 2);
     const first = await put(200);
-    const props = buildKclProperties({
+    const props = testDaemonProperties({
       definition: exploreConsumer(RecordingConsumer),
       streamName: STREAM,
-      executable: `node bin/shardline.js run ${FIXTURE} --adapter kcl`,
-      retrievalMode: 'POLLING',
-      shutdownGraceMs: 5_000,
-      kinesisEndpoint: kinesisEndpoint(),
-      dynamoDbEndpoint: motoEndpoint(),
-      metricsLevel: 'NONE',
+      applicationName: APP,
       workerId: WORKER,
-      credentialsProvider: 'EnvironmentVariableCredentialsProvider',
-      region: TEST_REGION,
-      extra: [
-        ['applicationName', APP],
-        ['idleTimeBetweenReadsInMillis', '250'],
-        ['shardSyncIntervalMillis', '1000'],
-        ['parentShardPollIntervalMillis', '500'],
-        ['failoverTimeMillis', '5000'],
-        ['leaseAssignmentIntervalMillis', '1000'],
-      ],
+      executable: `node bin/shardline.js run ${FIXTURE} --adapter kcl`,
     });
     writeFileSync(propertiesFile, formatKclProperties(props, ['kcl ⇄ polling test']));
 
