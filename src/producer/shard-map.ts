@@ -60,17 +60,7 @@ export class ShardMap {
 
   /** The open shard whose range contains `hash` (16 big-endian bytes), or `undefined` if none does (mid-reshard). */
   shardFor(hash: Buffer): ShardRange | undefined {
-    const ranges = this.ranges;
-    let low = 0;
-    let high = ranges.length - 1;
-    while (low <= high) {
-      const mid = (low + high) >>> 1;
-      const range = ranges[mid]!;
-      if (Buffer.compare(hash, range.start) < 0) high = mid - 1;
-      else if (Buffer.compare(hash, range.end) > 0) low = mid + 1;
-      else return range;
-    }
-    return undefined;
+    return this.shardForHex(hash.toString('hex'));
   }
 
   /** As {@link ShardMap.shardFor}, for a hash key as 32 lowercase hex digits (see `partitionKeyHashHex`). */
