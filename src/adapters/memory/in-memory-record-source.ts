@@ -1,7 +1,7 @@
 import { Observable, type Subscriber } from 'rxjs';
 import { comparePositions, type CheckpointPosition } from '../../core/checkpoint-position';
 import { type Checkpointer } from '../../core/checkpointer';
-import { CheckpointError, ShardlineError, SourceError } from '../../core/errors';
+import { CheckpointError, ShardlineError } from '../../core/errors';
 import { KinesisRecord } from '../../core/kinesis-record';
 import { type EventOutcome, type ShardEvent } from '../../core/shard-event';
 import { type RecordSource } from '../record-source';
@@ -38,8 +38,6 @@ export class InMemoryRecordSource implements RecordSource {
   private subscriber: Subscriber<ShardEvent> | undefined;
   private readonly shards = new Map<string, ShardState>();
   private readonly waiting: Array<() => void> = [];
-  /** True once the last subscriber let go (the app stopped): events then fail at once instead of waiting. */
-  private released = false;
 
   constructor(readonly streamName: string = 'memory-stream') {}
 
@@ -50,11 +48,9 @@ export class InMemoryRecordSource implements RecordSource {
         return undefined;
       }
       this.subscriber = subscriber;
-      this.released = false;
       for (const wake of this.waiting.splice(0)) wake();
       return () => {
         this.subscriber = undefined;
-        this.released = true;
       };
     });
   }
@@ -174,9 +170,7 @@ export class InMemoryRecordSource implements RecordSource {
           const send = (): void => {
             const subscriber = this.subscriber;
             if (subscriber === undefined) {
-              // Before the first subscriber, wait for it; after the app let go of the source, nobody will come.
-              if (this.released) resolve({ status: 'failed', error: new SourceError(`the in-memory source of ${shardId} is no longer read (the app stopped)`, { shardId }) });
-              else this.waiting.push(send);
+              this.waiting.push(send);
               return;
             }
             subscriber.next(make(resolve));
