@@ -2,7 +2,7 @@ import { type DependencyContainer } from 'tsyringe';
 import { InMemoryRecordSource, type RecordInput } from '../adapters/memory/in-memory-record-source';
 import { type CheckpointPosition } from '../core/checkpoint-position';
 import { type ConsumerClass } from '../core/consumer-explorer';
-import { type ShardlineError } from '../core/errors';
+import { type ShardlineError, SourceError } from '../core/errors';
 import { createLogger } from '../core/logger';
 import { type LogLevel } from '../core/log-options';
 import { sleep } from '../core/sleep';
@@ -111,19 +111,24 @@ export async function createTestApp(consumer: ConsumerClass, options: TestAppOpt
     ...(options.container ? { container: options.container } : {}),
   });
   app.errors$.subscribe((error) => errors.push(error));
+  // After stop() nothing reads the source any more: events fail at once instead of waiting for a reader.
+  let stopped = false;
+  const ifRunning = (shardId: string, send: () => Promise<EventOutcome>): Promise<EventOutcome> =>
+    stopped ? Promise.resolve({ status: 'failed', error: new SourceError(`cannot send to ${shardId}: the test app is stopped`, { shardId }) }) : send();
   return {
     app,
     source,
     logs,
     errors,
-    openShard: (shardId, lastCheckpoint) => source.openShard(shardId, lastCheckpoint),
-    push: (shardId, records) => source.push(shardId, records.map(toInput)),
-    endShard: (shardId) => source.endShard(shardId),
-    loseLease: (shardId) => source.loseLease(shardId),
-    requestShutdown: (shardId) => source.requestShutdown(shardId),
+    openShard: (shardId, lastCheckpoint) => ifRunning(shardId, () => source.openShard(shardId, lastCheckpoint)),
+    push: (shardId, records) => ifRunning(shardId, () => source.push(shardId, records.map(toInput))),
+    endShard: (shardId) => ifRunning(shardId, () => source.endShard(shardId)),
+    loseLease: (shardId) => ifRunning(shardId, () => source.loseLease(shardId)),
+    requestShutdown: (shardId) => ifRunning(shardId, () => source.requestShutdown(shardId)),
     checkpoints: (shardId) => source.checkpoints(shardId),
     advanceTime,
     stop: async () => {
+      stopped = true;
       await app.stop();
       await logger.close();
     },

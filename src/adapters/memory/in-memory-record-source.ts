@@ -51,14 +51,22 @@ export class InMemoryRecordSource implements RecordSource {
       for (const wake of this.waiting.splice(0)) wake();
       return () => {
         this.subscriber = undefined;
+        // The app let go of every shard (as an adapter releases its leases): the next reader opens them again.
+        for (const state of this.shards.values()) state.open = false;
       };
     });
   }
 
-  /** Leases a shard to the runtime (its consumer instance is created and `@OnInit` runs). */
+  /**
+   * Leases a shard to the runtime (its consumer instance is created and `@OnInit` runs), after `lastCheckpoint` or
+   * else after the last position stored for it.
+   */
   openShard(shardId: string, lastCheckpoint?: CheckpointPosition): Promise<EventOutcome> {
     const state = this.state(shardId);
     if (lastCheckpoint !== undefined) state.checkpoints.push(lastCheckpoint);
+    // Opened again (another app on this source): resume after what was stored, as an adapter does.
+    const stored = lastCheckpoint ?? state.checkpoints[state.checkpoints.length - 1];
+    const resumeFrom = stored === SHARD_END ? undefined : stored;
     const checkpointer: Checkpointer = {
       checkpoint: (position) => {
         if (state.failCheckpoints !== undefined) return Promise.reject(new CheckpointError(state.failCheckpoints.message, { cause: state.failCheckpoints, shardId }));
@@ -75,7 +83,7 @@ export class InMemoryRecordSource implements RecordSource {
       type: 'opened',
       shardId,
       ack,
-      lease: { streamName: this.streamName, shardId, checkpointer, ...(lastCheckpoint ? { lastCheckpoint } : {}) },
+      lease: { streamName: this.streamName, shardId, checkpointer, ...(resumeFrom ? { lastCheckpoint: resumeFrom } : {}) },
     }));
   }
 
@@ -93,7 +101,8 @@ export class InMemoryRecordSource implements RecordSource {
   /** The shard was read to its end: the runtime runs `@OnShardEnded` and `@OnShutdown`, then `SHARD_END` is stored. */
   async endShard(shardId: string): Promise<EventOutcome> {
     const outcome = await this.close(shardId, 'shardEnded');
-    this.state(shardId).checkpoints.push(SHARD_END);
+    // Like the real adapters: the end is stored only once the consumer finished the shard.
+    if (outcome.status === 'ok') this.state(shardId).checkpoints.push(SHARD_END);
     return outcome;
   }
 

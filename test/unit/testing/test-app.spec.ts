@@ -5,7 +5,9 @@ import { inject, injectable } from 'tsyringe';
 import { Consumer, OnInit, OnRecords } from '../../../src/decorators';
 import { ShardContext } from '../../../src/core/shard-context';
 import { CheckpointError } from '../../../src/core/errors';
-import { createTestApp } from '../../../src/testing';
+import { createTestApp, InMemoryRecordSource } from '../../../src/testing';
+import { ShardlineApp } from '../../../src/core/shardline-app';
+import { createLogger } from '../../../src/core/logger';
 
 const SHARD = 'shardId-000000000000';
 
@@ -99,6 +101,29 @@ describe('createTestApp', () => {
     await t.push(SHARD, [{ data: 1, id: 2 }, { data: { nested: true }, partitionKey: 'k' }]);
     expect(seen).toEqual([{ data: 1, id: 2 }, { nested: true }]);
     await t.stop();
+  });
+
+  it('a push after stop() fails at once instead of waiting forever', async () => {
+    const t = await createTestApp(FlightCounter, { providers: [{ provide: COUNTER_STORE, useValue: { incr: jest.fn().mockResolvedValue(1) } }] });
+    await t.push(SHARD, [{ dest: 'LAX' }]);
+    await t.stop();
+    const outcome = await t.push(SHARD, [{ dest: 'SFO' }]);
+    expect(outcome.status).toBe('failed');
+    expect(outcome.status === 'failed' ? outcome.error.message : '').toMatch(/the test app is stopped/);
+  });
+
+  it('an InMemoryRecordSource keeps events for the next app that reads it', async () => {
+    const store = { incr: jest.fn().mockResolvedValue(1) };
+    const source = new InMemoryRecordSource('flights');
+    const logger = createLogger({ destination: 'none' });
+    const first = await ShardlineApp.start({ consumer: FlightCounter, source, logger, providers: [{ provide: COUNTER_STORE, useValue: store }] });
+    await source.push(SHARD, [{ data: { dest: 'LAX' } }]);
+    await first.stop();
+    const pending = source.push(SHARD, [{ data: { dest: 'SFO' } }]); // sent while no app reads the source
+    const second = await ShardlineApp.start({ consumer: FlightCounter, source, logger, providers: [{ provide: COUNTER_STORE, useValue: store }] });
+    await expect(pending).resolves.toEqual({ status: 'ok' });
+    expect(store.incr).toHaveBeenLastCalledWith('flight:SFO');
+    await second.stop();
   });
 
   it('reports a failing checkpoint store as a CheckpointError and stops the shard (default error policy)', async () => {
