@@ -909,16 +909,17 @@ export class KinesisProducer {
    * that keeps disagreeing with the stream cannot make them loop.
    */
   private reroute(members: readonly Entry[]): boolean {
-    const first = members[0];
-    if (first === undefined) return false;
-    const count = (this.reroutes.get(first) ?? 0) + 1;
+    const waiting = members.filter((member) => !member.settled);
+    if (waiting.length === 0) return false;
+    // The aggregate's count is its most rerouted member's: records that joined later must not reset the others.
+    const count = Math.max(...waiting.map((member) => this.reroutes.get(member) ?? 0)) + 1;
     if (count > 3) {
       this.options.logger?.warn(`records still land on another shard than predicted after 3 new routes: counting them as delivered (stream ${this.streamName})`);
       return false;
     }
-    for (const member of members) if (!member.settled) this.reroutes.set(member, count);
-    this.unrouted.push(...members.filter((member) => !member.settled));
-    this.rerouted += members.length;
+    for (const member of waiting) this.reroutes.set(member, count);
+    this.unrouted.push(...waiting);
+    this.rerouted += waiting.length;
     return true;
   }
 

@@ -233,6 +233,23 @@ describe('KinesisProducer', () => {
     await p.close();
   });
 
+  it('stops routing records again after 3 tries when the shard map cannot be refreshed, while new records keep coming', async () => {
+    const fake = new FakeKinesis(1);
+    const p = producer(fake, { aggregate: true, maxAggregateBytes: 8 * 1024 });
+    await p.put(Buffer.from('warm-up'), 'key-warm');
+    fake.split('shardId-000000000000');
+    fake.callFault = (name) => (name === 'ListShards' ? Object.assign(new Error('Rate exceeded'), { name: 'LimitExceededException' }) : undefined);
+    const all: Promise<PutResult>[] = [];
+    for (let wave = 0; wave < 6; wave++) {
+      for (let i = 0; i < 50; i++) all.push(p.put(Buffer.alloc(50, i), `key-${wave}-${i}`));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const results = await Promise.all(all); // every put settles: the reroutes are bounded
+    expect(results).toHaveLength(300);
+    expect(p.stats().reroutedRecords).toBeLessThanOrEqual(3 * 301);
+    await p.close();
+  });
+
   it('aggregated records with an explicit hash key go to that key shard', async () => {
     const fake = new FakeKinesis(4);
     const p = producer(fake, { aggregate: true });
