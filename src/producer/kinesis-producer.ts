@@ -207,7 +207,7 @@ function capture(resolve: Resolve, reject: Reject): void {
 
 /** The open aggregate of one predicted shard. */
 interface AggregationSlot {
-  readonly shard: ShardRange;
+  shard: ShardRange;
   readonly aggregator: KplAggregator;
   members: Entry[];
 }
@@ -891,12 +891,15 @@ export class KinesisProducer {
     // Open aggregates of shards that closed are not sent: their members are routed again on the new map, so that each
     // lands on the shard its key maps to (a descendant's reader would drop the others).
     for (const [shardId, slot] of this.slots) {
-      if (map.get(shardId) !== slot.shard) {
-        this.unrouted.push(...slot.members);
-        slot.members = [];
-        slot.aggregator.clear();
-        this.slots.delete(shardId);
+      const next = map.get(shardId);
+      if (next !== undefined && next.startHex === slot.shard.startHex && next.endHex === slot.shard.endHex) {
+        slot.shard = next; // the same open shard in the new map: keep its open aggregate
+        continue;
       }
+      this.unrouted.push(...slot.members);
+      slot.members = [];
+      slot.aggregator.clear();
+      this.slots.delete(shardId);
     }
     const waiting = this.unrouted.splice(0);
     for (const user of waiting) if (!user.settled) this.route(user);
