@@ -45,7 +45,12 @@ function injectFaults(client: KinesisClient, plan: ReadonlyMap<number, Fault>): 
   return { calls: () => calls, injected };
 }
 
-async function run(stream: string, client: KinesisClient, random: () => number) {
+async function run(
+  stream: string,
+  client: KinesisClient,
+  random: () => number,
+  extra: Partial<ConstructorParameters<typeof PollingRecordSource>[0]> = {},
+) {
   const { logger, lines } = memoryLogger();
   const source = new PollingRecordSource({
     streamName: stream,
@@ -58,6 +63,7 @@ async function run(stream: string, client: KinesisClient, random: () => number) 
     retryBaseMs: 100,
     retryCapMs: 400,
     random,
+    ...extra,
   });
   const app = await ShardlineApp.start({ consumer: CollectorConsumer, source, logger, shutdownTimeoutMs: 5_000 });
   return { lines, stop: async () => { await app.stop(); await source.close(); } };
@@ -127,20 +133,9 @@ describe('polling under injected faults (kinesis-local)', () => {
       },
       { step: 'initialize', name: 'shardlineTestLatestExpiry' },
     );
-    const { logger, lines } = memoryLogger();
-    const source = new PollingRecordSource({
-      streamName: stream,
-      client,
-      checkpointStore: new FileCheckpointStore({ directory: tempDir(), applicationName: 'polling-it-app', streamName: stream }),
-      logger,
-      initialPosition: 'LATEST',
-      minPollIntervalMs: 20,
-      idlePollIntervalMs: 100,
-    });
-    const app = await ShardlineApp.start({ consumer: CollectorConsumer, source, logger, shutdownTimeoutMs: 5_000 });
-    await waitFor(() => new Set(collectedIds()).size >= during.length, 30_000, () => `got ${collectedIds().join(',')}; ${lines.join('\n')}`);
-    await app.stop();
-    await source.close();
+    const consumer = await run(stream, client, Math.random, { initialPosition: 'LATEST' });
+    await waitFor(() => new Set(collectedIds()).size >= during.length, 30_000, () => `got ${collectedIds().join(',')}; ${consumer.lines.join('\n')}`);
+    await consumer.stop();
     client.destroy();
     expect(new Set(collectedIds())).toEqual(new Set(during.map((r) => r.id)));
   });
