@@ -2,7 +2,7 @@ import { inject } from 'tsyringe';
 import { Consumer, Every, OnInit, OnRecords, OnShutdown, Secret, ShardContext, type KinesisRecord, type ShutdownReason } from 'shardline';
 import { parseFlight } from './flight-record';
 import { createIoRedisClient, REDIS_CLIENT_FACTORY, type FlightsRedisClient, type RedisClientFactory } from './redis-client';
-import { DESTINATIONS_KEY, flightKey, INVALID_KEY, TOTAL_KEY } from './redis-keys';
+import { addCounts } from './redis-keys';
 import { readCounters } from './read-counters';
 
 /**
@@ -82,12 +82,7 @@ export class FlightsRedisConsumer {
     }
     const valid = records.length - invalid;
     if (records.length === 0) return;
-    const tx = this.client().multi();
-    for (const [dest, n] of perDestination) tx.incrby(flightKey(dest), n);
-    if (perDestination.size > 0) tx.sadd(DESTINATIONS_KEY, ...perDestination.keys());
-    if (valid > 0) tx.incrby(TOTAL_KEY, valid);
-    if (invalid > 0) tx.incrby(INVALID_KEY, invalid);
-    const replies = await tx.exec();
+    const replies = await addCounts(this.client().multi(), perDestination, invalid).exec();
     if (replies === null) throw new Error('the Redis transaction was aborted; the batch will be retried');
     const failed = replies.find(([error]) => error !== null);
     if (failed?.[0]) throw new Error(`Redis refused a command of the batch's transaction: ${failed[0].message}`);

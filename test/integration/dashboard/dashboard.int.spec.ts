@@ -10,6 +10,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { airportName } from '../../../examples/dashboard/airport-names';
 import { startDashboard, type Dashboard } from '../../../examples/dashboard/dashboard-server';
 import { redisUrl } from '../../harness/endpoints';
+import { addCounts } from '../../../examples/flights-redis/redis-keys';
 
 jest.setTimeout(90_000);
 
@@ -18,15 +19,7 @@ const ARTIFACTS = resolve(__dirname, '../../../artifacts');
 const REDIS_DB = 8;
 
 async function addFlights(redis: Redis, counts: Record<string, number>): Promise<void> {
-  const tx = redis.multi();
-  let total = 0;
-  for (const [dest, n] of Object.entries(counts)) {
-    tx.incrby(`flight:${dest}`, n);
-    total += n;
-  }
-  tx.sadd('flights:destinations', ...Object.keys(counts));
-  tx.incrby('flights:total', total);
-  await tx.exec();
+  await addCounts(redis.multi(), new Map(Object.entries(counts))).exec();
 }
 
 async function tileArea(page: Page, dest: string): Promise<number> {

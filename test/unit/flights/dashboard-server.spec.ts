@@ -1,17 +1,9 @@
 import { startDashboard, type Dashboard, type TreemapResponse } from '../../../examples/dashboard/dashboard-server';
 import { FakeRedis } from './fake-redis';
+import { addCounts } from '../../../examples/flights-redis/redis-keys';
 
 async function seed(redis: FakeRedis, counts: Record<string, number>, invalid = 0): Promise<void> {
-  const tx = redis.multi();
-  let total = 0;
-  for (const [dest, n] of Object.entries(counts)) {
-    tx.incrby(`flight:${dest}`, n);
-    total += n;
-  }
-  tx.sadd('flights:destinations', ...Object.keys(counts));
-  tx.incrby('flights:total', total);
-  if (invalid > 0) tx.incrby('flights:invalid', invalid);
-  await tx.exec();
+  await addCounts(redis.multi(), new Map(Object.entries(counts)), invalid).exec();
 }
 
 describe('dashboard server (mocked Redis)', () => {
