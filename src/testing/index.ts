@@ -1,4 +1,5 @@
 /* shardline/testing: run consumers in unit tests with an in-memory source and mocked injection. */
+import 'reflect-metadata';
 export { createTestApp, type TestApp, type TestAppOptions } from './test-app';
 export { InMemoryRecordSource, SHARD_END, type RecordInput } from '../adapters/memory/in-memory-record-source';
 export { clearSecretCache } from '../core/secret-resolver';
