@@ -1,3 +1,4 @@
+import { assertConstructorInjectable } from './constructor-injection-check';
 import { ConfigurationError } from './errors';
 import { readConsumerOptions, readMetadataList } from '../decorators/metadata';
 import { EVERY_METADATA, HOOK_METADATA, RECORDS_HANDLER_METADATA, SECRET_METADATA } from '../decorators/metadata-keys';
@@ -13,7 +14,7 @@ export function isConsumerClass(value: unknown): value is ConsumerClass {
 
 /**
  * Reads everything the decorators recorded on a consumer class: the one place the runtime learns about a consumer.
- * @throws ConfigurationError when the class has no `@Consumer`.
+ * @throws ConfigurationError when the class has no `@Consumer`, or a constructor parameter that the container cannot build.
  */
 export function exploreConsumer(ctor: ConsumerClass): ConsumerDefinition {
   const options = readConsumerOptions(ctor);
@@ -21,6 +22,7 @@ export function exploreConsumer(ctor: ConsumerClass): ConsumerDefinition {
   if (options === undefined || recordsHandler === undefined) {
     throw new ConfigurationError(`${ctor.name} is not a consumer: decorate it with @Consumer({ streamName: '…' }) and give it an @OnRecords method`);
   }
+  assertConstructorInjectable(ctor);
   return {
     name: ctor.name,
     options,

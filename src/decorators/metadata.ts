@@ -62,3 +62,14 @@ export function defineConsumerOptions(ctor: ClassLike, options: NormalizedConsum
 export function readConsumerOptions(ctor: ClassLike): NormalizedConsumerOptions | undefined {
   return Reflect.getOwnMetadata(CONSUMER_METADATA, ctor) as NormalizedConsumerOptions | undefined;
 }
+
+/** TypeScript's (or swc's) record of a class's constructor parameter types; undefined when it was compiled without decorator metadata. */
+export function readConstructorParamTypes(ctor: ClassLike): readonly unknown[] | undefined {
+  return Reflect.getOwnMetadata('design:paramtypes', ctor) as readonly unknown[] | undefined;
+}
+
+/** tsyringe's `@inject(TOKEN)` tokens of a class's constructor, by parameter index (its own metadata key). */
+export function readInjectionTokens(ctor: ClassLike): ReadonlyMap<number, unknown> {
+  const tokens = (Reflect.getOwnMetadata('injectionTokens', ctor) as Record<string, unknown> | undefined) ?? {};
+  return new Map(Object.entries(tokens).map(([index, token]) => [Number(index), token]));
+}
