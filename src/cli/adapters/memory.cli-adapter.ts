@@ -17,6 +17,10 @@ export const memoryCliAdapter: CliAdapter = {
   description: 'records are the lines of stdin, in one shard (no AWS, no emulator)',
   setup: (consumers, _options, { logger }) => {
     const sources = consumers.map((c) => new InMemoryRecordSource(c.options.streamName));
+    if (process.stdin.isTTY === true) {
+      // Waiting silently on a terminal looks like a hang: say what the adapter expects and how to end it.
+      process.stderr.write('shardline: reading records from this terminal, one per line (Ctrl-D ends them); to read a Kinesis stream, pass --adapter polling or --adapter kcl\n');
+    }
     const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
     let batch: RecordInput[] = [];
     let partition = 0;

@@ -17,7 +17,7 @@ export function runCommand(): Command {
   return new Command('run')
     .description('run the @Consumer classes a module exports on an adapter')
     .argument('<module>', 'a .ts or .js file (or a folder with index/main/app) exporting @Consumer classes')
-    .addOption(new Option('-a, --adapter <name>', 'where records come from').choices(adapters).default('memory'))
+    .addOption(new Option('-a, --adapter <name>', 'where records come from (default: memory, the lines of stdin)').choices(adapters))
     .option('-c, --consumer <class>', 'run only this exported consumer class')
     .option('--stream <name>', 'stream name or ARN (overrides @Consumer streamName)')
     .option('--endpoint <url>', 'Kinesis endpoint, e.g. http://127.0.0.1:4568 for a local emulator')
@@ -27,12 +27,21 @@ export function runCommand(): Command {
     .addOption(new Option('--log-level <level>', 'lowest level logged').choices(LOG_LEVELS))
     .option('--log-file <path>', 'append log lines to this file')
     .option('--shutdown-timeout-ms <ms>', 'bound on a graceful stop', parsePositiveInteger, 30_000)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  printf '{"dest":"LAX"}\\n' | shardline run app.ts                       # memory adapter: each stdin line is a record
+  shardline run app.ts --adapter polling --region eu-west-1 --checkpoints file:.shardline/checkpoints
+  shardline kcl properties app.ts -o app.properties && shardline kcl start app.properties   # the daemon runs --adapter kcl`,
+    )
     .action(async (modulePath: string, raw: Record<string, unknown>) => {
-      await run(modulePath, raw as unknown as RunOptions);
+      const adapterGiven = typeof raw['adapter'] === 'string';
+      await run(modulePath, { ...(raw as unknown as RunOptions), adapter: adapterGiven ? (raw['adapter'] as string) : 'memory' }, adapterGiven);
     });
 }
 
-async function run(modulePath: string, options: RunOptions): Promise<void> {
+async function run(modulePath: string, options: RunOptions, adapterGiven: boolean): Promise<void> {
   const adapter = CLI_ADAPTERS.get(options.adapter);
   if (adapter === undefined) throw new ConfigurationError(`unknown adapter ${options.adapter} (known: ${[...CLI_ADAPTERS.keys()].join(', ')})`);
   adapter.prepare?.();
@@ -52,6 +61,7 @@ async function run(modulePath: string, options: RunOptions): Promise<void> {
   };
   const probeSetup = adapter.name === 'kcl';
   const logger = createLogger(logOptions, { stdoutReserved: probeSetup });
+  if (!adapterGiven) logger.info(`No --adapter given: running on the ${adapter.name} adapter (${adapter.description})`);
   const setup = await adapter.setup(definitions, options, { logger, container });
   const secretProvider = createSecretProvider(options);
   const apps: ShardlineApp[] = [];

@@ -177,6 +177,30 @@ describe('run failures: shardline: <message>, exit 1', () => {
   });
 });
 
+describe('run without --adapter', () => {
+  it('says that the memory adapter runs, and reads piped records', () => {
+    const r = cli(['run', DEMO], '{"a":1}\n{"a":2}\n');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/No --adapter given: running on the memory adapter \(records are the lines of stdin/);
+    expect(r.stderr).toContain('Received 2 records from Kinesis');
+    expect(r.stderr).not.toContain('reading records from this terminal');
+  });
+
+  it("on a terminal's stdin, prints one hint line saying what it waits for and how to read a stream", () => {
+    // script(1) gives the command a pseudo-terminal as stdin; its input ends at once, so the run ends too.
+    const command = [process.execPath, BIN, 'run', DEMO].map((a) => `'${a}'`).join(' ');
+    const r = spawnSync('script', ['-qec', `${command} < /dev/tty & sleep 3; kill -INT $! 2>/dev/null; wait`, '/dev/null'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    const hints = r.stdout.split(/\r?\n/).filter((l) => l.startsWith('shardline: reading records from this terminal'));
+    expect(hints).toEqual([
+      'shardline: reading records from this terminal, one per line (Ctrl-D ends them); to read a Kinesis stream, pass --adapter polling or --adapter kcl',
+    ]);
+  });
+});
+
 describe('run --adapter memory', () => {
   it('runs the demo on stdin lines: seed-style lines on stderr, nothing on stdout, exit 0', () => {
     const r = cli(['run', DEMO, '--adapter', 'memory'], '{"a":1}\n{"a":2}\n\n{"a":3}\n');
