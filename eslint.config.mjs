@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'kcl/**', '.venv/**', 'bin/**', 'jest.config.js', 'eslint.config.mjs'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'kcl/**', '.venv/**', 'bin/**', 'jest.config.js', 'eslint.config.mjs', 'templates/init/jest.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -15,7 +15,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**', 'examples/**/*.spec.ts', 'bench/**'],
+    files: ['test/**', 'examples/**/*.spec.ts', 'bench/**', 'templates/init/test/**'],
     rules: {
       '@typescript-eslint/explicit-module-boundary-types': 'off',
       '@typescript-eslint/unbound-method': 'off',

@@ -4,6 +4,10 @@ import 'reflect-metadata';
 export { Consumer, OnRecords, Every, Secret, OnInit, OnShutdown, OnLeaseLost, OnShardEnded, OnDeadLetter, SECRET_SCHEMES } from './decorators';
 export type { OnRecordsOptions, SecretOptions } from './decorators';
 
+/* Dependency injection: tsyringe's decorators and container, re-exported so that a project needs no direct
+   dependency on tsyringe (two copies would mean two global containers). */
+export { inject, injectable, singleton, container, type DependencyContainer, type InjectionToken } from 'tsyringe';
+
 /* Core */
 export { ShardlineApp, type ShardlineAppOptions } from './core/shardline-app';
 export { KinesisRecord, type KinesisRecordInit } from './core/kinesis-record';

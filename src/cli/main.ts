@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
 import { ShardlineError } from '../core/errors';
 import { devCommand } from './commands/dev.command';
+import { initCommand } from './commands/init.command';
 import { kclCommand } from './commands/kcl.command';
 import { kmsCommand } from './commands/kms.command';
 import { lagCommand } from './commands/lag.command';
@@ -21,7 +22,7 @@ export function buildProgram(): Command {
     .version(readVersion(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
-  for (const command of [runCommand(), devCommand(), kclCommand(), kmsCommand(), putCommand(), tailCommand(), streamsCommand(), lagCommand()]) {
+  for (const command of [initCommand(), runCommand(), devCommand(), kclCommand(), kmsCommand(), putCommand(), tailCommand(), streamsCommand(), lagCommand()]) {
     program.addCommand(command);
   }
   return applyExitOverride(program);
