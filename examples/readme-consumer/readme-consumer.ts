@@ -1,5 +1,4 @@
-import { inject } from 'tsyringe';
-import { Consumer, OnRecords, ShardContext } from 'shardline';
+import { Consumer, OnRecords, ShardContext, inject } from 'shardline';
 
 /** Where the consumer sends its alerts: a Slack webhook, an SNS topic… Injected through {@link NOTIFIER}. */
 export interface Notifier {
