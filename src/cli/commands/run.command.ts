@@ -61,7 +61,6 @@ async function run(modulePath: string, options: RunOptions, adapterGiven: boolea
   };
   const probeSetup = adapter.name === 'kcl';
   const logger = createLogger(logOptions, { stdoutReserved: probeSetup });
-  if (!adapterGiven) logger.info(`No --adapter given: running on the ${adapter.name} adapter (${adapter.description})`);
   const setup = await adapter.setup(definitions, options, { logger, container });
   const secretProvider = createSecretProvider(options);
   const apps: ShardlineApp[] = [];
@@ -80,6 +79,8 @@ async function run(modulePath: string, options: RunOptions, adapterGiven: boolea
         }),
       );
     }
+    // Said once the consumers started, so that a failed start stays one line.
+    if (!adapterGiven) logger.info(`No --adapter given: running on the ${adapter.name} adapter: ${adapter.description}`);
     const results = await Promise.allSettled(apps.map((a) => a.done));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed !== undefined) throw failed.reason;

@@ -181,7 +181,7 @@ describe('run without --adapter', () => {
   it('says that the memory adapter runs, and reads piped records', () => {
     const r = cli(['run', DEMO], '{"a":1}\n{"a":2}\n');
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/No --adapter given: running on the memory adapter \(records are the lines of stdin/);
+    expect(r.stderr).toMatch(/No --adapter given: running on the memory adapter: records are the lines of stdin/);
     expect(r.stderr).toContain('Received 2 records from Kinesis');
     expect(r.stderr).not.toContain('reading records from this terminal');
   });
