@@ -74,7 +74,7 @@ export class ChaosProducer {
   }
 
   private async putAggregated(ids: readonly number[], paddingBytes: number): Promise<void> {
-    this.aggregating ??= new KinesisProducer(this.client, { streamName: this.stream, aggregate: true, lingerMs: 20, ordering: 'per-key' });
+    this.aggregating ??= new KinesisProducer(this.client, { streamName: this.stream, aggregate: true, lingerMs: 20 });
     const result = await this.aggregating.putMany(ids.map((id) => ({ data: payload(id, paddingBytes), partitionKey: `pk-${id}` })));
     ids.forEach((id, i) => {
       const seq = result.sequenceNumbers[i];

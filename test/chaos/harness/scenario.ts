@@ -7,8 +7,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kinesaliteEndpoint } from '../../harness/endpoints';
 import { createStream, localKinesis, tempDir, uniqueName } from '../../integration/polling/polling-test-kit';
+import { type ConsumerRuns } from './consumer-process';
 import { type DeliveryReport } from './delivery-checker';
 import { handledIds, readHandledLog } from './handled-log';
+import { type SeededRandom } from './seeded-random';
 
 /** Sleeps `ms`. */
 export function sleep(ms: number): Promise<void> {
@@ -91,4 +93,18 @@ export async function pollingScenario(prefix: string, shards: number): Promise<P
 /** Waits until process `pid` has logged at least one handled record (so that a kill lands while it works). */
 export async function waitForWorkBy(log: string, pid: number, timeoutMs: number, describe: () => string): Promise<void> {
   await waitUntil(() => readHandledLog(log).records.some((r) => r.pid === pid), timeoutMs, () => `pid ${pid} handled nothing\n${describe()}`);
+}
+
+/**
+ * One crash: waits until the running consumer has handled something, lets it work a seeded while (0 to
+ * `maxDelayMs`), kills it with kill -9, and starts the next one after a seeded pause.
+ */
+export async function crashAndRestart(runs: ConsumerRuns, log: string, random: SeededRandom, context: string, maxDelayMs = 1_500): Promise<void> {
+  const current = runs.current;
+  if (current === undefined) throw new Error('no consumer is running');
+  await waitForWorkBy(log, current.pid, 30_000, () => `${context}\n${runs.stderrTail()}`);
+  await sleep(random.int(0, maxDelayMs));
+  await runs.kill9();
+  await sleep(random.int(0, 500));
+  runs.start();
 }
