@@ -42,7 +42,7 @@ describe('chaos: a manual-checkpoint consumer under kill -9 and SIGTERM (kinesal
       await crashAndRestart(runs, s.log, random, context);
 
       await producing;
-      await waitForIds(s.log, RECORDS, 90_000, () => `${context}\n${runs.stderrTail()}`);
+      await waitForIds(s.log, RECORDS, 90_000, () => `${context}\n${runs.stderrTail()}`, runs);
       expect(await runs.terminate()).toBe(0);
 
       const report = checkDelivery({ puts: producer.positions, handled: readHandledLog(s.log).records, parents: await shardParents(s.client, s.stream), endings: runs.endings });

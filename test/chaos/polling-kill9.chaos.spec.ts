@@ -38,7 +38,7 @@ describe('chaos: polling consumer under kill -9 (kinesalite)', () => {
       // Each kill lands while the process works: after its first handled batch, at a seeded moment.
       for (let kill = 0; kill < KILLS; kill++) await crashAndRestart(runs, s.log, random, context);
       await producing;
-      await waitForIds(s.log, RECORDS, 90_000, () => `${context}\n${runs.stderrTail()}`);
+      await waitForIds(s.log, RECORDS, 90_000, () => `${context}\n${runs.stderrTail()}`, runs);
       expect(await runs.terminate()).toBe(0);
 
       const report = checkDelivery({ puts: producer.positions, handled: readHandledLog(s.log).records, parents: await shardParents(s.client, s.stream), endings: runs.endings });

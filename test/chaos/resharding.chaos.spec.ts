@@ -55,7 +55,7 @@ describe('chaos: split and merge mid-stream with kill -9 between (kinesalite)', 
       await crashAndRestart(runs, s.log, random, context);
 
       await producing;
-      await waitForIds(s.log, RECORDS, 90_000, () => `${context}\n${runs.stderrTail()}`);
+      await waitForIds(s.log, RECORDS, 90_000, () => `${context}\n${runs.stderrTail()}`, runs);
       expect(await runs.terminate()).toBe(0);
 
       const parents = await shardParents(s.client, s.stream);

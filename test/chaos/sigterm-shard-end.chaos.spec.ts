@@ -80,7 +80,7 @@ describe('chaos: SIGTERM while a split shard ends (kinesalite)', () => {
         // Restart: records after the split go to the children; everything must arrive.
         next = await producer.put({ from: next, count: 200, chunk: 50 });
         runs.start();
-        await waitForIds(s.log, next, endProblem === undefined ? 60_000 : 15_000, () => `${context}${endProblem ? `: ${endProblem}` : ''}\n${runs.stderrTail()}`);
+        await waitForIds(s.log, next, endProblem === undefined ? 60_000 : 15_000, () => `${context}${endProblem ? `: ${endProblem}` : ''}\n${runs.stderrTail()}`, runs);
         expect(await runs.terminate()).toBe(0);
         if (endProblem !== undefined) throw new Error(`${context}: ${endProblem}\n${runs.stderrTail()}`);
         const report = checkDelivery({ puts: producer.positions, handled: readHandledLog(s.log).records, parents: await shardParents(s.client, s.stream), endings: runs.endings });

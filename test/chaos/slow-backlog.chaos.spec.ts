@@ -41,7 +41,7 @@ describe('chaos: a slow handler behind a backlog, stopped with SIGTERM mid-way (
       const handledBeforeStop = new Set(readHandledLog(s.log).records.map((r) => r.id)).size;
       runs.start();
       await producing;
-      await waitForIds(s.log, BACKLOG + MORE, 90_000, () => `${context}\n${runs.stderrTail()}`);
+      await waitForIds(s.log, BACKLOG + MORE, 90_000, () => `${context}\n${runs.stderrTail()}`, runs);
       expect(await runs.terminate()).toBe(0);
 
       const report = checkDelivery({ puts: producer.positions, handled: readHandledLog(s.log).records, parents: await shardParents(s.client, s.stream), endings: runs.endings });

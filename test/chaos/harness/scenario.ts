@@ -17,10 +17,14 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Waits until the log holds every id in [0, count), or fails after `timeoutMs` with `describe()`. */
-export async function waitForIds(log: string, count: number, timeoutMs: number, describe: () => string): Promise<void> {
+/**
+ * Waits until the log holds every id in [0, count), or fails after `timeoutMs` with `describe()`; with `runs`, fails
+ * at once when the consumer process exited by itself.
+ */
+export async function waitForIds(log: string, count: number, timeoutMs: number, describe: () => string, runs?: ConsumerRuns): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    if (runs !== undefined && runs.current === undefined) throw new Error(`the consumer exited by itself before handling ${count} ids\n${describe()}`);
     const seen = handledIds(log);
     let all = true;
     for (let id = 0; id < count && all; id++) all = seen.has(id);
