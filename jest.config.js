@@ -1,4 +1,7 @@
-/** Jest configuration: unit tests run in isolation; integration tests share local servers started once. */
+/**
+ * Jest configuration: unit tests run in isolation; integration tests share local servers started once; the chaos
+ * suite (test/chaos) runs the built CLI under kill -9, SIGTERM, resharding and injected faults against the same servers.
+ */
 const { existsSync } = require('node:fs');
 const path = require('node:path');
 
@@ -17,7 +20,12 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/test/unit/**/*.spec.ts', '<rootDir>/examples/**/*.spec.ts', '<rootDir>/templates/init/test/**/*.spec.ts'],
+      testMatch: [
+        '<rootDir>/test/unit/**/*.spec.ts',
+        '<rootDir>/examples/**/*.spec.ts',
+        '<rootDir>/templates/init/test/**/*.spec.ts',
+        '<rootDir>/test/chaos/**/*.unit.spec.ts',
+      ],
       testPathIgnorePatterns: ['/node_modules/', '\\.int\\.spec\\.ts$'],
     },
     {
@@ -27,6 +35,14 @@ module.exports = {
       globalSetup: harness('global-setup'),
       globalTeardown: harness('global-teardown'),
       testTimeout: 120000,
+    },
+    {
+      ...common,
+      displayName: 'chaos',
+      testMatch: ['<rootDir>/test/chaos/**/*.chaos.spec.ts'],
+      globalSetup: harness('global-setup'),
+      globalTeardown: harness('global-teardown'),
+      testTimeout: 180000,
     },
   ],
 };
