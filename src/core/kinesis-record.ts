@@ -58,6 +58,14 @@ export class KinesisRecord implements CheckpointPosition {
     return decoded;
   }
 
+  /** The payload's size in bytes, without decoding it (computed from the base64 length while it is still encoded). */
+  get byteLength(): number {
+    const raw = this.raw;
+    if (typeof raw !== 'string') return raw.length;
+    const padding = raw.endsWith('==') ? 2 : raw.endsWith('=') ? 1 : 0;
+    return Math.max(0, Math.floor((raw.length * 3) / 4) - padding);
+  }
+
   /** The payload as text (UTF-8 unless told otherwise). */
   text(encoding: BufferEncoding = 'utf8'): string {
     return this.data.toString(encoding);
