@@ -45,6 +45,8 @@ export class ShardWorker {
   private checkpointChain: Promise<void> = Promise.resolve();
   private checkpointingDisabled = false;
   private state: 'new' | 'open' | 'closed' | 'failed' = 'new';
+  private closing: Promise<void> | undefined;
+  private closedAs: ShutdownReason | undefined;
 
   constructor(
     private readonly deps: ShardWorkerDeps,
@@ -122,11 +124,28 @@ export class ShardWorker {
     return this.maybeCheckpoint();
   }
 
-  /** Stops timers, runs the shutdown hooks for `reason`, and (for `requested`/`stopped`) checkpoints what was processed. */
-  async close(reason: ShutdownReason): Promise<void> {
-    if (this.finished) return;
+  /**
+   * How the shard ended: the reason of its close (the first one: a later call joins it), `'failed'` when it stopped
+   * after a failure, `undefined` while it is open.
+   */
+  get endedAs(): ShutdownReason | 'failed' | undefined {
+    return this.state === 'failed' ? 'failed' : this.closedAs;
+  }
+
+  /**
+   * Stops timers, runs the shutdown hooks for `reason`, and (for `requested`/`stopped`) checkpoints what was processed.
+   * A second call (whatever its reason) returns the first one's promise: the shard closes once, as {@link endedAs} says.
+   */
+  close(reason: ShutdownReason): Promise<void> {
+    if (this.state === 'failed') return Promise.resolve();
+    this.closing ??= this.closeOnce(reason);
+    return this.closing;
+  }
+
+  private async closeOnce(reason: ShutdownReason): Promise<void> {
     const wasOpen = this.state === 'open';
     this.state = 'closed';
+    this.closedAs = reason;
     this.timers.unsubscribe();
     this.logger.info(`Shutting down (${reason})`);
     if (wasOpen) {

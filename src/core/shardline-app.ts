@@ -8,7 +8,7 @@ import { type AppLogger, createLogger, type Logger } from './logger';
 import { type Provider, registerProviders } from './provider';
 import { SECRET_PROVIDER, type SecretProvider } from './secret-provider';
 import { type ResolvedSecrets, resolveSecrets } from './secret-resolver';
-import { type ShardEvent } from './shard-event';
+import { type ShardClosingEvent, type ShardEvent } from './shard-event';
 import { ShardWorker } from './shard-worker';
 import { CONSUMER_DEFINITION, SHARDLINE_LOGGER } from './tokens';
 
@@ -165,13 +165,12 @@ export class ShardlineApp {
   private async dispatch(event: ShardEvent): Promise<void> {
     if (this.stopping !== undefined) {
       // The source is about to be released; nothing new starts, but every event is still acknowledged once.
-      if (event.type === 'leaseLost') this.workers.get(event.shardId)?.disableCheckpointing();
       if (event.type === 'opened' || event.type === 'records') {
         // Refusing the event makes the adapter give the shard up: not before the final checkpoints are stored, or
         // the store would no longer accept them (a released lease).
         await this.workersClosed.promise;
         event.ack({ status: 'failed', error: new ShardlineError(`not handled: the app is stopping`) });
-      } else event.ack({ status: 'ok' });
+      } else await this.closeShard(event);
       return;
     }
     try {
@@ -202,19 +201,37 @@ export class ShardlineApp {
           event.ack(error === undefined ? { status: 'ok' } : { status: 'failed', error });
           return;
         }
-        default: {
-          const worker = this.liveWorker(event.shardId);
-          if (event.type === 'leaseLost') worker?.disableCheckpointing();
-          await worker?.close(event.type === 'shutdownRequested' ? 'requested' : event.type);
-          event.ack({ status: 'ok' });
+        default:
+          await this.closeShard(event);
           return;
-        }
       }
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
       this.logger.error(`Unexpected failure on ${event.shardId}: ${failure.message}`);
       event.ack({ status: 'failed', error: failure });
     }
+  }
+
+  /**
+   * Closes a shard for a closing event, then acknowledges it. A `shardEnded` event is acknowledged `ok` only when the
+   * shard really closed as ended (`@OnShardEnded` ran): a shard already closed otherwise (`stopped` by a graceful stop
+   * that got there first, or stopped after a failure) refuses it, so that the adapter does not store `SHARD_END` and
+   * the shard is read again after a restart.
+   */
+  private async closeShard(event: ShardClosingEvent): Promise<void> {
+    const worker = this.workers.get(event.shardId);
+    if (event.type === 'leaseLost') worker?.disableCheckpointing();
+    await worker?.close(event.type === 'shutdownRequested' ? 'requested' : event.type);
+    const endedAs = worker?.endedAs;
+    if (event.type === 'shardEnded' && worker !== undefined && endedAs !== 'shardEnded') {
+      const how = endedAs === 'failed' ? 'stopped after a failure' : `closed (${endedAs ?? 'not closed'}) before its end was handled`;
+      event.ack({
+        status: 'failed',
+        error: new ShardlineError(`the end of ${event.shardId} was not handled: the shard ${how}, so SHARD_END must not be stored (the shard is read again after a restart)`),
+      });
+      return;
+    }
+    event.ack({ status: 'ok' });
   }
 
   private liveWorker(shardId: string): ShardWorker | undefined {
