@@ -1,4 +1,4 @@
-import { concatMap, defer, groupBy, mergeMap, Subject, type Observable, type Subscription } from 'rxjs';
+import { concatMap, defer, filter, finalize, groupBy, merge, mergeMap, Subject, type Observable, type Subscription } from 'rxjs';
 import { container as globalContainer, type DependencyContainer } from 'tsyringe';
 import { RECORD_SOURCE, type RecordSource } from '../adapters/record-source';
 import { type ConsumerDefinition } from '../decorators/metadata-types';
@@ -52,6 +52,9 @@ export class ShardlineApp {
 
   private readonly errorSubject = new Subject<ShardlineError>();
   private readonly workers = new Map<string, ShardWorker>();
+  /** Ends a shard's RxJS group (a shard that stopped gets no closing event). */
+  private readonly groupEnds = new Subject<string>();
+  private openGroups = 0;
   private readonly busy = new Map<string, Promise<void>>();
   private subscription: Subscription | undefined;
   private stopping: Promise<void> | undefined;
@@ -111,6 +114,14 @@ export class ShardlineApp {
     return app;
   }
 
+  /**
+   * What the app holds (for leak tests): workers of shards not closed yet, and RxJS groups of shards.
+   * @internal
+   */
+  get heldResources(): { readonly workers: number; readonly groups: number } {
+    return { workers: this.workers.size, groups: this.openGroups };
+  }
+
   /** Shards with a live consumer instance. */
   get activeShards(): readonly string[] {
     return [...this.workers.values()].filter((w) => !w.finished).map((w) => w.shardId);
@@ -135,8 +146,18 @@ export class ShardlineApp {
     this.subscription = this.options.source
       .events()
       .pipe(
-        groupBy((event) => event.shardId),
-        mergeMap((shard$) => shard$.pipe(concatMap((event) => defer(() => this.track(event.shardId, this.dispatch(event)))))),
+        // A shard's group ends with its closing event (the event itself is still handled), so that closed shards
+        // leave nothing behind; a shard opened again later gets a new group.
+        groupBy((event) => event.shardId, {
+          duration: (shard$) => merge(shard$.pipe(filter(isClosingEvent)), this.groupEnds.pipe(filter((id) => id === shard$.key))),
+        }),
+        mergeMap((shard$) => {
+          this.openGroups++;
+          return shard$.pipe(
+            concatMap((event) => defer(() => this.track(event.shardId, this.dispatch(event)))),
+            finalize(() => this.openGroups--),
+          );
+        }),
       )
       .subscribe({
         error: (error: unknown) => {
@@ -187,6 +208,7 @@ export class ShardlineApp {
             await worker.open();
             event.ack({ status: 'ok' });
           } catch (error) {
+            this.shardStopped(event.shardId, error as Error);
             event.ack({ status: 'failed', error: error as Error });
           }
           return;
@@ -198,6 +220,7 @@ export class ShardlineApp {
             return;
           }
           const error = await worker.handleRecords(event);
+          if (error !== undefined) this.shardStopped(event.shardId, error);
           event.ack(error === undefined ? { status: 'ok' } : { status: 'failed', error });
           return;
         }
@@ -222,6 +245,8 @@ export class ShardlineApp {
     const worker = this.workers.get(event.shardId);
     if (event.type === 'leaseLost') worker?.disableCheckpointing();
     await worker?.close(event.type === 'shutdownRequested' ? 'requested' : event.type);
+    // The shard is done here: its worker goes (its group ends with this event).
+    if (worker !== undefined && this.workers.get(event.shardId) === worker) this.workers.delete(event.shardId);
     const endedAs = worker?.endedAs;
     if (event.type === 'shardEnded' && worker !== undefined && endedAs !== 'shardEnded') {
       const how = endedAs === 'failed' ? 'stopped after a failure' : `closed (${endedAs ?? 'not closed'}) before its end was handled`;
@@ -232,6 +257,11 @@ export class ShardlineApp {
       return;
     }
     event.ack({ status: 'ok' });
+  }
+
+  /** A shard stopped (the adapter stops reading it): its group ends, as no closing event will come. */
+  private shardStopped(shardId: string, _error: Error): void {
+    this.groupEnds.next(shardId);
   }
 
   private liveWorker(shardId: string): ShardWorker | undefined {
@@ -274,6 +304,8 @@ export class ShardlineApp {
         await worker.close('stopped');
       }
     }
+    this.workers.clear();
+    this.groupEnds.complete();
     for (const [signal, handler] of this.signalHandlers) process.removeListener(signal, handler);
     this.signalHandlers.length = 0;
     this.errorSubject.complete();
@@ -296,6 +328,10 @@ export class ShardlineApp {
       this.signalHandlers.push([signal, handler]);
     }
   }
+}
+
+function isClosingEvent(event: ShardEvent): event is ShardClosingEvent {
+  return event.type === 'leaseLost' || event.type === 'shardEnded' || event.type === 'shutdownRequested';
 }
 
 /** A promise with its resolve function. */
