@@ -1,4 +1,4 @@
-import { concatMap, defer, filter, finalize, groupBy, merge, mergeMap, Subject, type Observable, type Subscription } from 'rxjs';
+import { concatMap, defer, filter, finalize, groupBy, mergeMap, Subject, type Observable, type Subscription } from 'rxjs';
 import { container as globalContainer, type DependencyContainer } from 'tsyringe';
 import { RECORD_SOURCE, type RecordSource } from '../adapters/record-source';
 import { type ConsumerDefinition } from '../decorators/metadata-types';
@@ -146,11 +146,10 @@ export class ShardlineApp {
     this.subscription = this.options.source
       .events()
       .pipe(
-        // A shard's group ends with its closing event (the event itself is still handled), so that closed shards
-        // leave nothing behind; a shard opened again later gets a new group.
-        groupBy((event) => event.shardId, {
-          duration: (shard$) => merge(shard$.pipe(filter(isClosingEvent)), this.groupEnds.pipe(filter((id) => id === shard$.key))),
-        }),
+        // A shard's group ends once its closing event was handled (or the shard stopped), so that closed shards
+        // leave nothing behind; a shard opened again later gets a new group. (The duration must not subscribe to the
+        // group itself: groupBy would then keep the source subscribed after the app let go of it.)
+        groupBy((event) => event.shardId, { duration: (shard$) => this.groupEnds.pipe(filter((id) => id === shard$.key)) }),
         mergeMap((shard$) => {
           this.openGroups++;
           return shard$.pipe(
@@ -245,8 +244,9 @@ export class ShardlineApp {
     const worker = this.workers.get(event.shardId);
     if (event.type === 'leaseLost') worker?.disableCheckpointing();
     await worker?.close(event.type === 'shutdownRequested' ? 'requested' : event.type);
-    // The shard is done here: its worker goes (its group ends with this event).
+    // The shard is done here: its worker and its group go.
     if (worker !== undefined && this.workers.get(event.shardId) === worker) this.workers.delete(event.shardId);
+    this.groupEnds.next(event.shardId);
     const endedAs = worker?.endedAs;
     if (event.type === 'shardEnded' && worker !== undefined && endedAs !== 'shardEnded') {
       const how = endedAs === 'failed' ? 'stopped after a failure' : `closed (${endedAs ?? 'not closed'}) before its end was handled`;
@@ -328,10 +328,6 @@ export class ShardlineApp {
       this.signalHandlers.push([signal, handler]);
     }
   }
-}
-
-function isClosingEvent(event: ShardEvent): event is ShardClosingEvent {
-  return event.type === 'leaseLost' || event.type === 'shardEnded' || event.type === 'shutdownRequested';
 }
 
 /** A promise with its resolve function. */
