@@ -116,12 +116,17 @@ export class ShardWorker {
     };
     const failure = await this.runHandlerWithRetries(batch);
     if (failure !== undefined) {
-      const handled = await this.applyFailurePolicy(batch, failure.error, failure.attempts);
-      if (!handled) return this.stopAfterFailure(failure.error);
+      const unhandled = await this.applyFailurePolicy(batch, failure.error, failure.attempts);
+      if (unhandled !== undefined) return this.stopAfterFailure(unhandled);
     }
     this.lastProcessed = last.position;
     this.recordsSinceCheckpoint += records.length;
     return this.maybeCheckpoint();
+  }
+
+  /** The position of the shard's last stored checkpoint (where it resumes after a restart), if any. */
+  get checkpointedAt(): CheckpointPosition | undefined {
+    return this.lastStored;
   }
 
   /**
@@ -188,8 +193,8 @@ export class ShardWorker {
     return { error: lastError, attempts: policy.maxRetries + 1 };
   }
 
-  /** Returns true when the failed batch counts as handled (skipped or dead-lettered). */
-  private async applyFailurePolicy(batch: RecordBatch, error: Error, attempts: number): Promise<boolean> {
+  /** Returns the error that stops the shard, or undefined when the failed batch counts as handled (skipped or dead-lettered). */
+  private async applyFailurePolicy(batch: RecordBatch, error: Error, attempts: number): Promise<HandlerError | undefined> {
     const { definition } = this.deps;
     const sequenceNumbers = batch.records.map((r) => r.sequenceNumber);
     const handlerError = new HandlerError(
@@ -203,7 +208,7 @@ export class ShardWorker {
         sequenceNumbers,
       });
       this.deps.reportError(handlerError);
-      return true;
+      return undefined;
     }
     if (action === 'dead-letter') {
       const failed: FailedBatch = { ...batch, error, attempts };
@@ -211,13 +216,13 @@ export class ShardWorker {
         await this.runHooks('deadLetter', failed, true);
         this.logger.warn(`Handed ${batch.records.length} failed records to the dead-letter handler`);
         this.deps.reportError(handlerError);
-        return true;
+        return undefined;
       } catch (deadLetterError) {
         this.logger.error(`The dead-letter handler failed too: ${(deadLetterError as Error).message}`);
       }
     }
     this.deps.reportError(handlerError);
-    return false;
+    return handlerError;
   }
 
   private async stopAfterFailure(error: Error): Promise<Error> {

@@ -3,7 +3,7 @@ import { container as globalContainer, type DependencyContainer } from 'tsyringe
 import { RECORD_SOURCE, type RecordSource } from '../adapters/record-source';
 import { type ConsumerDefinition } from '../decorators/metadata-types';
 import { type ConsumerClass, exploreConsumer } from './consumer-explorer';
-import { ShardlineError, SourceError } from './errors';
+import { ShardlineError, ShardStoppedError, SourceError, type StoppedShard } from './errors';
 import { type AppLogger, createLogger, type Logger } from './logger';
 import { type Provider, registerProviders } from './provider';
 import { SECRET_PROVIDER, type SecretProvider } from './secret-provider';
@@ -45,7 +45,11 @@ export interface ShardlineAppOptions {
 export class ShardlineApp {
   /** Errors of handlers, checkpoints and the source, as they happen (they are also logged). */
   readonly errors$: Observable<ShardlineError>;
-  /** Settles when the source ended or the app was stopped; rejects if the source failed. */
+  /**
+   * Settles when the source ended or the app was stopped. Rejects if the source failed, or with a
+   * {@link ShardStoppedError} when a shard stopped (its error policy gave up, or its consumer failed to start): the app
+   * then stops the other shards gracefully, as a process that cannot handle every shard should exit and be restarted.
+   */
   readonly done: Promise<void>;
   readonly logger: Logger;
   readonly definition: ConsumerDefinition;
@@ -55,6 +59,8 @@ export class ShardlineApp {
   /** Ends a shard's RxJS group (a shard that stopped gets no closing event). */
   private readonly groupEnds = new Subject<string>();
   private openGroups = 0;
+  /** Shards that stopped after a failure: `done` rejects with a {@link ShardStoppedError} naming them. */
+  private readonly stoppedShards = new Map<string, StoppedShard>();
   private readonly busy = new Map<string, Promise<void>>();
   private subscription: Subscription | undefined;
   private stopping: Promise<void> | undefined;
@@ -120,6 +126,11 @@ export class ShardlineApp {
    */
   get heldResources(): { readonly workers: number; readonly groups: number } {
     return { workers: this.workers.size, groups: this.openGroups };
+  }
+
+  /** True once the app is stopping or stopped (asked to, after a stopped shard, or at the end of its source). */
+  get stopped(): boolean {
+    return this.stopping !== undefined || this.finished;
   }
 
   /** Shards with a live consumer instance. */
@@ -259,9 +270,23 @@ export class ShardlineApp {
     event.ack({ status: 'ok' });
   }
 
-  /** A shard stopped (the adapter stops reading it): its group ends, as no closing event will come. */
-  private shardStopped(shardId: string, _error: Error): void {
+  /**
+   * A shard stopped (the adapter stops reading it): its group ends, as no closing event will come, and the app stops
+   * the other shards gracefully (a process with a stopped shard must not go on as if healthy, nor end in silence).
+   */
+  private shardStopped(shardId: string, error: Error): void {
     this.groupEnds.next(shardId);
+    const checkpoint = this.workers.get(shardId)?.checkpointedAt;
+    this.stoppedShards.set(shardId, { shardId, checkpointSequenceNumber: checkpoint?.sequenceNumber, cause: error });
+    if (this.stopping === undefined && !this.finished) {
+      this.logger.error(`Shard ${shardId} stopped: stopping the other shards gracefully (they checkpoint what they processed)`);
+      void this.stop();
+    }
+  }
+
+  /** The error `done` rejects with when shards stopped. */
+  private stoppedShardError(): ShardStoppedError | undefined {
+    return this.stoppedShards.size === 0 ? undefined : new ShardStoppedError([...this.stoppedShards.values()]);
   }
 
   private liveWorker(shardId: string): ShardWorker | undefined {
@@ -291,9 +316,14 @@ export class ShardlineApp {
     await this.finish(undefined);
   }
 
-  private async finish(error: Error | undefined): Promise<void> {
+  private async finish(sourceError: Error | undefined): Promise<void> {
     if (this.finished) return;
     this.finished = true;
+    // A stopped shard is the reason to report, even when the source failed because of it (the KCL child's source
+    // ends with an error once its only shard stopped).
+    const stopped = this.stoppedShardError();
+    const error = stopped ?? sourceError;
+    if (stopped !== undefined && this.ownsLogger) this.logger.error(stopped.message);
     this.workersClosed.resolve();
     this.subscription?.unsubscribe();
     this.subscription = undefined;

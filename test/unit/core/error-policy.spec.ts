@@ -119,7 +119,7 @@ describe('error policies', () => {
     expect(probe.shutdowns).toEqual(['stopped']);
   });
 
-  it('a failing shard never affects other shards', async () => {
+  it("under 'stop', a failing shard stops the app: the other shard is stopped gracefully, done rejects", async () => {
     const probe = newProbe();
     t = await createTestApp(failingConsumer({ maxRetries: 0 }, probe));
     const [bad, good] = await Promise.all([
@@ -128,10 +128,11 @@ describe('error policies', () => {
     ]);
     expect(bad.status).toBe('failed');
     expect(good.status).toBe('ok');
-    expect((await t.push(OTHER, [{ data: 'still fine', sequenceNumber: '2' }])).status).toBe('ok');
-    expect(t.checkpoints(OTHER).map((c) => c.sequenceNumber)).toEqual(['1', '2']);
+    await expect(t.app.done).rejects.toMatchObject({ name: 'ShardStoppedError' });
+    expect(t.checkpoints(OTHER).map((c) => c.sequenceNumber)).toEqual(['1']);
     expect(t.checkpoints(SHARD)).toEqual([]);
-    expect(t.app.activeShards).toEqual([OTHER]);
+    expect(probe.shutdowns).toEqual(['stopped', 'stopped']);
+    expect(t.app.activeShards).toEqual([]);
   });
 
   it('a handler that returns a rejected promise or an erroring Observable is a failure too', async () => {
