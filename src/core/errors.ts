@@ -1,10 +1,13 @@
+import { secretMask } from './secret-mask';
+
 /**
  * Every error shardline throws or reports extends {@link ShardlineError}, so one `instanceof` check catches them all.
- * Messages say what is wrong and what to do next; they never contain a secret's value.
+ * Messages say what is wrong and what to do next; they never contain a secret's value: the message passes the
+ * process's secret mask (a handler's error message quoted in it is masked too). The `cause` is kept as it was.
  */
 export class ShardlineError extends Error {
   constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
+    super(secretMask.maskText(message), options);
     this.name = new.target.name;
   }
 }
