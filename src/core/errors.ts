@@ -108,3 +108,10 @@ export class ShardStoppedError extends ShardlineError {
     this.shards = shards;
   }
 }
+
+/**
+ * Throw it from an `@OnRecords` handler for a failure that no retry can fix (a record that fails validation): the
+ * batch is not retried and `errors.onFailure` applies at once (with `skip` / `dead-letter`, the batch is bisected so
+ * that only the failing records are skipped or dead-lettered).
+ */
+export class NonRetryableError extends ShardlineError {}

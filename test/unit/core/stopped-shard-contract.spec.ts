@@ -43,10 +43,12 @@ describe("a stopped shard stops the app: done rejects with ShardStoppedError (is
     expect(error).toBeInstanceOf(ShardStoppedError);
     const stopped = error as ShardStoppedError;
     expect(stopped.message).toBe(
-      `shard ${BAD} stopped (no checkpoint yet): FailsOnBad.handle failed on 1 records of ${BAD} after 2 attempts: bad record second line. ` +
+      `shard ${BAD} stopped (checkpoint stays at 1): FailsOnBad.handle failed on 1 records of ${BAD} after 2 attempts: bad record second line. ` +
         "Fix the handler, or set errors.onFailure to 'skip' or 'dead-letter'; the shard resumes from its checkpoint on restart",
     );
-    expect(stopped.shards).toEqual([expect.objectContaining({ shardId: BAD, checkpointSequenceNumber: undefined })]);
+    // The stopping shard checkpointed what it handled before the failing batch (everyRecords had not stored it yet).
+    expect(stopped.shards).toEqual([expect.objectContaining({ shardId: BAD, checkpointSequenceNumber: '1' })]);
+    expect(t.checkpoints(BAD).map((c) => c.sequenceNumber)).toEqual(['1']);
     expect(t.checkpoints(GOOD).map((c) => c.sequenceNumber)).toEqual(['6']);
     expect(shutdowns.sort()).toEqual([`${BAD} stopped`, `${GOOD} stopped`]);
     expect(t.app.activeShards).toEqual([]);
