@@ -24,6 +24,6 @@ export interface BatchItemFailures {
 /** True when a handler's result is a {@link BatchItemFailures}. */
 export function isBatchItemFailures(value: unknown): value is BatchItemFailures {
   if (typeof value !== 'object' || value === null || !('failedSequenceNumbers' in value)) return false;
-  const list = (value).failedSequenceNumbers;
+  const list = value.failedSequenceNumbers;
   return Array.isArray(list) && list.every((s) => typeof s === 'string');
 }
