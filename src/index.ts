@@ -16,6 +16,7 @@ export { ShardCheckpointer } from './core/shard-checkpointer';
 export { comparePositions, formatPosition, type CheckpointPosition } from './core/checkpoint-position';
 export type { Checkpointer } from './core/checkpointer';
 export type { RecordBatch, FailedBatch, ShutdownReason } from './core/record-batch';
+export type { BatchItemFailures } from './core/batch-item-failures';
 export type {
   ConsumerOptions,
   CheckpointPolicyOption,
@@ -109,5 +110,8 @@ export {
   RecordDecodeError,
   ProducerError,
   StreamAdminError,
+  ShardStoppedError,
+  NonRetryableError,
+  type StoppedShard,
 } from './core/errors';
 export { KmsError } from './kms/kms-error';

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
 import { ShardlineError } from '../core/errors';
+import { secretMask } from '../core/secret-mask';
 import { devCommand } from './commands/dev.command';
 import { initCommand } from './commands/init.command';
 import { kclCommand } from './commands/kcl.command';
@@ -50,10 +51,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
       return EXIT_USAGE;
     }
+    // The last line passes the secret mask like every other line (an error of any kind may quote a secret).
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`shardline: ${message}\n`);
+    process.stderr.write(`shardline: ${secretMask.maskText(message)}\n`);
     if (!(error instanceof ShardlineError) && error instanceof Error && error.stack !== undefined && process.env.SHARDLINE_DEBUG === '1') {
-      process.stderr.write(`${error.stack}\n`);
+      process.stderr.write(`${secretMask.maskText(error.stack)}\n`);
     }
     return EXIT_FAILURE;
   }

@@ -39,8 +39,10 @@ export interface ErrorPolicyOptions {
   /** Upper bound of the delay between retries. Default 10,000. */
   readonly maxBackoffMs?: number;
   /**
-   * After the last retry: `stop` the shard without checkpointing (default; the records are read again after a restart),
-   * `skip` the batch and log it, or hand it to the `@OnDeadLetter` method (`dead-letter`).
+   * After the last retry: `stop` the shard, checkpointed only up to the record before the failing one (default; the
+   * rest is read again after a restart, and the app stops: `done` rejects with a `ShardStoppedError`), `skip` the
+   * failed records and log them, or hand them to the `@OnDeadLetter` method (`dead-letter`). Under `skip` and
+   * `dead-letter` a batch whose handler threw is bisected so only its bad records are skipped or dead-lettered.
    */
   readonly onFailure?: FailureAction;
 }

@@ -1,10 +1,13 @@
+import { secretMask } from './secret-mask';
+
 /**
  * Every error shardline throws or reports extends {@link ShardlineError}, so one `instanceof` check catches them all.
- * Messages say what is wrong and what to do next; they never contain a secret's value.
+ * Messages say what is wrong and what to do next; they never contain a secret's value: the message passes the
+ * process's secret mask (a handler's error message quoted in it is masked too). The `cause` is kept as it was.
  */
 export class ShardlineError extends Error {
   constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
+    super(secretMask.maskText(message), options);
     this.name = new.target.name;
   }
 }
@@ -77,3 +80,38 @@ export class ProducerError extends ShardlineError {
 
 /** A stream administration request was invalid (shards not adjacent, stream not ACTIVE, unknown stream) or failed. */
 export class StreamAdminError extends ShardlineError {}
+
+/** A shard that stopped: where its checkpoint stays, and why it stopped. */
+export interface StoppedShard {
+  readonly shardId: string;
+  /** The sequence number of the shard's checkpoint (it resumes after it on restart), `undefined` when it has none. */
+  readonly checkpointSequenceNumber: string | undefined;
+  /** What stopped it (a {@link HandlerError} after the retries, a failing `@OnInit`, a failed checkpoint). */
+  readonly cause: Error;
+}
+
+/**
+ * One or more shards stopped (under `errors.onFailure: 'stop'`, after their retries; or their consumer failed to
+ * start): the app stopped the other shards gracefully and `app.done` rejects with this. The message is one line naming
+ * each stopped shard, where its checkpoint stays, why it stopped, and what to do.
+ */
+export class ShardStoppedError extends ShardlineError {
+  readonly shards: readonly StoppedShard[];
+  constructor(shards: readonly StoppedShard[]) {
+    const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, ' ').trim();
+    const described = shards.map(
+      (s) =>
+        `shard ${s.shardId} stopped (${s.checkpointSequenceNumber === undefined ? 'no checkpoint yet' : `checkpoint stays at ${s.checkpointSequenceNumber}`}): ${oneLine(s.cause.message)}`,
+    );
+    const resume = shards.length === 1 ? 'the shard resumes from its checkpoint on restart' : 'the shards resume from their checkpoints on restart';
+    super(`${described.join('; ')}. Fix the handler, or set errors.onFailure to 'skip' or 'dead-letter'; ${resume}`, { cause: shards[0]?.cause });
+    this.shards = shards;
+  }
+}
+
+/**
+ * Throw it from an `@OnRecords` handler for a failure that no retry can fix (a record that fails validation): the
+ * batch is not retried and `errors.onFailure` applies at once (with `skip` / `dead-letter`, the batch is bisected so
+ * that only the failing records are skipped or dead-lettered).
+ */
+export class NonRetryableError extends ShardlineError {}

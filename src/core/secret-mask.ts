@@ -1,4 +1,12 @@
 /**
+ * Secrets at least this long are masked wherever they appear, even inside a word. Shorter ones (`'7'`, `'on'`) are
+ * masked only as a whole value: bounded by characters that are not letters, digits or `_` (or the ends of the text),
+ * so that `'7'` does not turn "17 records" into "1**** records". Eight characters: long enough that a value rarely
+ * occurs by chance inside other text, short enough that real tokens and passwords are always masked anywhere.
+ */
+export const MASK_ANYWHERE_MIN_LENGTH = 8;
+
+/**
  * The resolved secret values of this process, so that logging can mask them wherever they appear. Secrets are
  * resolved once per process, so one registry per process is the right scope.
  */
@@ -6,14 +14,17 @@ export class SecretMask {
   private readonly values = new Set<string>();
   private pattern: RegExp | undefined;
 
-  /** Registers a value to mask. Values shorter than 4 characters are masked too, but only as whole strings. */
+  /** Registers a value to mask (see {@link MASK_ANYWHERE_MIN_LENGTH} for how short values are masked). */
   add(value: string): void {
     if (value === '' || this.values.has(value)) return;
     this.values.add(value);
-    const escaped = [...this.values]
-      .sort((a, b) => b.length - a.length)
-      .map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-    this.pattern = new RegExp(escaped.join('|'), 'g');
+    const escape = (v: string): string => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const byLength = [...this.values].sort((a, b) => b.length - a.length);
+    const anywhere = byLength.filter((v) => v.length >= MASK_ANYWHERE_MIN_LENGTH).map(escape);
+    const whole = byLength.filter((v) => v.length < MASK_ANYWHERE_MIN_LENGTH).map(escape);
+    const alternatives = [...anywhere];
+    if (whole.length > 0) alternatives.push(`(?<![\\p{L}\\p{N}_])(?:${whole.join('|')})(?![\\p{L}\\p{N}_])`);
+    this.pattern = new RegExp(alternatives.join('|'), 'gu');
   }
 
   /** True when there is nothing to mask. */

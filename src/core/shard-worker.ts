@@ -3,15 +3,15 @@ import { type DependencyContainer, type InjectionToken } from 'tsyringe';
 import { type ConsumerDefinition, type LifecycleHook } from '../decorators/metadata-types';
 import { comparePositions, formatPosition, type CheckpointPosition } from './checkpoint-position';
 import { type ConsumerClass } from './consumer-explorer';
+import { BatchRunner, type BatchRunnerDeps } from './batch-runner';
 import { CheckpointError, HandlerError, ShardlineError } from './errors';
 import { invokeAndSettle } from './invoke';
 import { type Logger } from './logger';
-import { type FailedBatch, type RecordBatch, type ShutdownReason } from './record-batch';
+import { type RecordBatch, type ShutdownReason } from './record-batch';
 import { type ResolvedSecrets, injectSecrets } from './secret-resolver';
 import { ShardCheckpointer } from './shard-checkpointer';
 import { ShardContext } from './shard-context';
 import { type ShardLease, type ShardRecordsEvent } from './shard-event';
-import { sleep } from './sleep';
 
 /** What a shard worker needs from the app. */
 export interface ShardWorkerDeps {
@@ -45,6 +45,8 @@ export class ShardWorker {
   private checkpointChain: Promise<void> = Promise.resolve();
   private checkpointingDisabled = false;
   private state: 'new' | 'open' | 'closed' | 'failed' = 'new';
+  private closing: Promise<void> | undefined;
+  private closedAs: ShutdownReason | undefined;
 
   constructor(
     private readonly deps: ShardWorkerDeps,
@@ -112,21 +114,48 @@ export class ShardWorker {
       records,
       millisBehindLatest: event.millisBehindLatest,
     };
-    const failure = await this.runHandlerWithRetries(batch);
-    if (failure !== undefined) {
-      const handled = await this.applyFailurePolicy(batch, failure.error, failure.attempts);
-      if (!handled) return this.stopAfterFailure(failure.error);
+    const outcome = await new BatchRunner(this.runnerDeps(), batch).run();
+    if (!outcome.handled) {
+      // The records before the first one that failed are handled: the checkpoint may go up to them, never further.
+      const before = records[outcome.handledBefore - 1];
+      if (before !== undefined) {
+        this.lastProcessed = before.position;
+        this.recordsSinceCheckpoint += outcome.handledBefore;
+      }
+      return this.stopAfterFailure(outcome.error, true);
     }
     this.lastProcessed = last.position;
     this.recordsSinceCheckpoint += records.length;
     return this.maybeCheckpoint();
   }
 
-  /** Stops timers, runs the shutdown hooks for `reason`, and (for `requested`/`stopped`) checkpoints what was processed. */
-  async close(reason: ShutdownReason): Promise<void> {
-    if (this.finished) return;
+  /** The position of the shard's last stored checkpoint (where it resumes after a restart), if any. */
+  get checkpointedAt(): CheckpointPosition | undefined {
+    return this.lastStored;
+  }
+
+  /**
+   * How the shard ended: the reason of its close (the first one: a later call joins it), `'failed'` when it stopped
+   * after a failure, `undefined` while it is open.
+   */
+  get endedAs(): ShutdownReason | 'failed' | undefined {
+    return this.state === 'failed' ? 'failed' : this.closedAs;
+  }
+
+  /**
+   * Stops timers, runs the shutdown hooks for `reason`, and (for `requested`/`stopped`) checkpoints what was processed.
+   * A second call (whatever its reason) returns the first one's promise: the shard closes once, as {@link endedAs} says.
+   */
+  close(reason: ShutdownReason): Promise<void> {
+    if (this.state === 'failed') return Promise.resolve();
+    this.closing ??= this.closeOnce(reason);
+    return this.closing;
+  }
+
+  private async closeOnce(reason: ShutdownReason): Promise<void> {
     const wasOpen = this.state === 'open';
     this.state = 'closed';
+    this.closedAs = reason;
     this.timers.unsubscribe();
     this.logger.info(`Shutting down (${reason})`);
     if (wasOpen) {
@@ -143,68 +172,34 @@ export class ShardWorker {
     this.checkpointingDisabled = true;
   }
 
-  private async runHandlerWithRetries(batch: RecordBatch): Promise<{ error: Error; attempts: number } | undefined> {
+  private runnerDeps(): BatchRunnerDeps {
     const { definition } = this.deps;
     const { recordsHandler } = definition;
-    const policy = definition.options.errors;
     const method = this.method(recordsHandler.methodKey);
-    let lastError: Error = new Error('unreachable');
-    for (let attempt = 1; attempt <= policy.maxRetries + 1; attempt++) {
-      try {
-        const decoder = recordsHandler.decoder;
-        const items = decoder === undefined ? batch.records : batch.records.map(decoder);
-        await invokeAndSettle(method, this.instanceOrThrow(), [items, batch]);
-        return undefined;
-      } catch (error) {
-        lastError = error instanceof Error ? error : new Error(String(error));
-        const range = `${formatPosition(batch.records[0]?.position)}..${formatPosition(batch.records[batch.records.length - 1]?.position)}`;
-        this.logger.warn(
-          `${definition.name}.${recordsHandler.methodKey} failed on ${batch.records.length} records (${range}), attempt ${attempt} of ${policy.maxRetries + 1}: ${lastError.message}`,
-        );
-        if (attempt <= policy.maxRetries) {
-          await sleep(Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** (attempt - 1)));
-        }
-      }
-    }
-    return { error: lastError, attempts: policy.maxRetries + 1 };
+    return {
+      consumerName: definition.name,
+      methodKey: recordsHandler.methodKey,
+      shardId: this.shardId,
+      policy: definition.options.errors,
+      decoder: recordsHandler.decoder,
+      logger: this.logger,
+      invoke: (items, batch) => invokeAndSettle(method, this.instanceOrThrow(), [items, batch]),
+      deadLetter: (failed) => this.runHooks('deadLetter', failed, true),
+      reportError: (error) => this.deps.reportError(error),
+    };
   }
 
-  /** Returns true when the failed batch counts as handled (skipped or dead-lettered). */
-  private async applyFailurePolicy(batch: RecordBatch, error: Error, attempts: number): Promise<boolean> {
-    const { definition } = this.deps;
-    const sequenceNumbers = batch.records.map((r) => r.sequenceNumber);
-    const handlerError = new HandlerError(
-      `${definition.name}.${definition.recordsHandler.methodKey} failed on ${batch.records.length} records of ${this.shardId} after ${attempts} attempts: ${error.message}`,
-      { consumer: definition.name, method: definition.recordsHandler.methodKey, shardId: this.shardId, sequenceNumbers, attempts },
-      { cause: error },
-    );
-    const action = definition.options.errors.onFailure;
-    if (action === 'skip') {
-      this.logger.error(`Skipping ${batch.records.length} records after ${attempts} failed attempts: ${error.message}`, {
-        sequenceNumbers,
-      });
-      this.deps.reportError(handlerError);
-      return true;
-    }
-    if (action === 'dead-letter') {
-      const failed: FailedBatch = { ...batch, error, attempts };
-      try {
-        await this.runHooks('deadLetter', failed, true);
-        this.logger.warn(`Handed ${batch.records.length} failed records to the dead-letter handler`);
-        this.deps.reportError(handlerError);
-        return true;
-      } catch (deadLetterError) {
-        this.logger.error(`The dead-letter handler failed too: ${(deadLetterError as Error).message}`);
-      }
-    }
-    this.deps.reportError(handlerError);
-    return false;
-  }
-
-  private async stopAfterFailure(error: Error): Promise<Error> {
-    this.logger.error(
-      `Stopping the shard without checkpointing past ${formatPosition(this.lastStored)}: its records will be read again after a restart`,
-    );
+  /**
+   * Stops the shard after a failure. With `checkpointHandled`, what was handled before the failing record is
+   * checkpointed first (as a graceful stop does; never past that record).
+   */
+  private async stopAfterFailure(error: ShardlineError, checkpointHandled: boolean): Promise<Error> {
+    if (checkpointHandled) await this.flushCheckpoint();
+    const where =
+      this.lastStored === undefined
+        ? 'no checkpoint yet for this shard: it is read again from its start position after a restart'
+        : `checkpoint stays at ${formatPosition(this.lastStored)}: the records after it are read again after a restart`;
+    this.logger.error(`Stopping the shard (${where}): ${error.message}`);
     this.state = 'failed';
     this.timers.unsubscribe();
     await this.runHooks('shutdown', 'stopped');
@@ -227,7 +222,7 @@ export class ShardWorker {
         error instanceof CheckpointError ? error : new CheckpointError(`checkpoint of ${this.shardId} failed: ${(error as Error).message}`, { cause: error, shardId: this.shardId });
       this.logger.error(checkpointError.message);
       this.deps.reportError(checkpointError);
-      if (this.deps.definition.options.errors.onFailure === 'stop') return this.stopAfterFailure(checkpointError);
+      if (this.deps.definition.options.errors.onFailure === 'stop') return this.stopAfterFailure(checkpointError, false);
       return undefined;
     }
   }

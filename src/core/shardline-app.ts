@@ -1,14 +1,14 @@
-import { concatMap, defer, groupBy, mergeMap, Subject, type Observable, type Subscription } from 'rxjs';
+import { concatMap, defer, filter, finalize, groupBy, mergeMap, Subject, type Observable, type Subscription } from 'rxjs';
 import { container as globalContainer, type DependencyContainer } from 'tsyringe';
 import { RECORD_SOURCE, type RecordSource } from '../adapters/record-source';
 import { type ConsumerDefinition } from '../decorators/metadata-types';
 import { type ConsumerClass, exploreConsumer } from './consumer-explorer';
-import { ShardlineError, SourceError } from './errors';
+import { ShardlineError, ShardStoppedError, SourceError, type StoppedShard } from './errors';
 import { type AppLogger, createLogger, type Logger } from './logger';
 import { type Provider, registerProviders } from './provider';
 import { SECRET_PROVIDER, type SecretProvider } from './secret-provider';
 import { type ResolvedSecrets, resolveSecrets } from './secret-resolver';
-import { type ShardEvent } from './shard-event';
+import { type ShardClosingEvent, type ShardEvent } from './shard-event';
 import { ShardWorker } from './shard-worker';
 import { CONSUMER_DEFINITION, SHARDLINE_LOGGER } from './tokens';
 
@@ -45,13 +45,22 @@ export interface ShardlineAppOptions {
 export class ShardlineApp {
   /** Errors of handlers, checkpoints and the source, as they happen (they are also logged). */
   readonly errors$: Observable<ShardlineError>;
-  /** Settles when the source ended or the app was stopped; rejects if the source failed. */
+  /**
+   * Settles when the source ended or the app was stopped. Rejects if the source failed, or with a
+   * {@link ShardStoppedError} when a shard stopped (its error policy gave up, or its consumer failed to start): the app
+   * then stops the other shards gracefully, as a process that cannot handle every shard should exit and be restarted.
+   */
   readonly done: Promise<void>;
   readonly logger: Logger;
   readonly definition: ConsumerDefinition;
 
   private readonly errorSubject = new Subject<ShardlineError>();
   private readonly workers = new Map<string, ShardWorker>();
+  /** Ends a shard's RxJS group (a shard that stopped gets no closing event). */
+  private readonly groupEnds = new Subject<string>();
+  private openGroups = 0;
+  /** Shards that stopped after a failure: `done` rejects with a {@link ShardStoppedError} naming them. */
+  private readonly stoppedShards = new Map<string, StoppedShard>();
   private readonly busy = new Map<string, Promise<void>>();
   private subscription: Subscription | undefined;
   private stopping: Promise<void> | undefined;
@@ -111,6 +120,19 @@ export class ShardlineApp {
     return app;
   }
 
+  /**
+   * What the app holds (for leak tests): workers of shards not closed yet, and RxJS groups of shards.
+   * @internal
+   */
+  get heldResources(): { readonly workers: number; readonly groups: number } {
+    return { workers: this.workers.size, groups: this.openGroups };
+  }
+
+  /** True once the app is stopping or stopped (asked to, after a stopped shard, or at the end of its source). */
+  get stopped(): boolean {
+    return this.stopping !== undefined || this.finished;
+  }
+
   /** Shards with a live consumer instance. */
   get activeShards(): readonly string[] {
     return [...this.workers.values()].filter((w) => !w.finished).map((w) => w.shardId);
@@ -135,8 +157,17 @@ export class ShardlineApp {
     this.subscription = this.options.source
       .events()
       .pipe(
-        groupBy((event) => event.shardId),
-        mergeMap((shard$) => shard$.pipe(concatMap((event) => defer(() => this.track(event.shardId, this.dispatch(event)))))),
+        // A shard's group ends once its closing event was handled (or the shard stopped), so that closed shards
+        // leave nothing behind; a shard opened again later gets a new group. (The duration must not subscribe to the
+        // group itself: groupBy would then keep the source subscribed after the app let go of it.)
+        groupBy((event) => event.shardId, { duration: (shard$) => this.groupEnds.pipe(filter((id) => id === shard$.key)) }),
+        mergeMap((shard$) => {
+          this.openGroups++;
+          return shard$.pipe(
+            concatMap((event) => defer(() => this.track(event.shardId, this.dispatch(event)))),
+            finalize(() => this.openGroups--),
+          );
+        }),
       )
       .subscribe({
         error: (error: unknown) => {
@@ -165,13 +196,12 @@ export class ShardlineApp {
   private async dispatch(event: ShardEvent): Promise<void> {
     if (this.stopping !== undefined) {
       // The source is about to be released; nothing new starts, but every event is still acknowledged once.
-      if (event.type === 'leaseLost') this.workers.get(event.shardId)?.disableCheckpointing();
       if (event.type === 'opened' || event.type === 'records') {
         // Refusing the event makes the adapter give the shard up: not before the final checkpoints are stored, or
         // the store would no longer accept them (a released lease).
         await this.workersClosed.promise;
         event.ack({ status: 'failed', error: new ShardlineError(`not handled: the app is stopping`) });
-      } else event.ack({ status: 'ok' });
+      } else await this.closeShard(event);
       return;
     }
     try {
@@ -188,6 +218,7 @@ export class ShardlineApp {
             await worker.open();
             event.ack({ status: 'ok' });
           } catch (error) {
+            this.shardStopped(event.shardId, error as Error);
             event.ack({ status: 'failed', error: error as Error });
           }
           return;
@@ -199,22 +230,63 @@ export class ShardlineApp {
             return;
           }
           const error = await worker.handleRecords(event);
+          if (error !== undefined) this.shardStopped(event.shardId, error);
           event.ack(error === undefined ? { status: 'ok' } : { status: 'failed', error });
           return;
         }
-        default: {
-          const worker = this.liveWorker(event.shardId);
-          if (event.type === 'leaseLost') worker?.disableCheckpointing();
-          await worker?.close(event.type === 'shutdownRequested' ? 'requested' : event.type);
-          event.ack({ status: 'ok' });
+        default:
+          await this.closeShard(event);
           return;
-        }
       }
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
       this.logger.error(`Unexpected failure on ${event.shardId}: ${failure.message}`);
       event.ack({ status: 'failed', error: failure });
     }
+  }
+
+  /**
+   * Closes a shard for a closing event, then acknowledges it. A `shardEnded` event is acknowledged `ok` only when the
+   * shard really closed as ended (`@OnShardEnded` ran): a shard already closed otherwise (`stopped` by a graceful stop
+   * that got there first, or stopped after a failure) refuses it, so that the adapter does not store `SHARD_END` and
+   * the shard is read again after a restart.
+   */
+  private async closeShard(event: ShardClosingEvent): Promise<void> {
+    const worker = this.workers.get(event.shardId);
+    if (event.type === 'leaseLost') worker?.disableCheckpointing();
+    await worker?.close(event.type === 'shutdownRequested' ? 'requested' : event.type);
+    // The shard is done here: its worker and its group go.
+    if (worker !== undefined && this.workers.get(event.shardId) === worker) this.workers.delete(event.shardId);
+    this.groupEnds.next(event.shardId);
+    const endedAs = worker?.endedAs;
+    if (event.type === 'shardEnded' && worker !== undefined && endedAs !== 'shardEnded') {
+      const how = endedAs === 'failed' ? 'stopped after a failure' : `closed (${endedAs ?? 'not closed'}) before its end was handled`;
+      event.ack({
+        status: 'failed',
+        error: new ShardlineError(`the end of ${event.shardId} was not handled: the shard ${how}, so SHARD_END must not be stored (the shard is read again after a restart)`),
+      });
+      return;
+    }
+    event.ack({ status: 'ok' });
+  }
+
+  /**
+   * A shard stopped (the adapter stops reading it): its group ends, as no closing event will come, and the app stops
+   * the other shards gracefully (a process with a stopped shard must not go on as if healthy, nor end in silence).
+   */
+  private shardStopped(shardId: string, error: Error): void {
+    this.groupEnds.next(shardId);
+    const checkpoint = this.workers.get(shardId)?.checkpointedAt;
+    this.stoppedShards.set(shardId, { shardId, checkpointSequenceNumber: checkpoint?.sequenceNumber, cause: error });
+    if (this.stopping === undefined && !this.finished) {
+      this.logger.error(`Shard ${shardId} stopped: stopping the other shards gracefully (they checkpoint what they processed)`);
+      void this.stop();
+    }
+  }
+
+  /** The error `done` rejects with when shards stopped. */
+  private stoppedShardError(): ShardStoppedError | undefined {
+    return this.stoppedShards.size === 0 ? undefined : new ShardStoppedError([...this.stoppedShards.values()]);
   }
 
   private liveWorker(shardId: string): ShardWorker | undefined {
@@ -244,9 +316,14 @@ export class ShardlineApp {
     await this.finish(undefined);
   }
 
-  private async finish(error: Error | undefined): Promise<void> {
+  private async finish(sourceError: Error | undefined): Promise<void> {
     if (this.finished) return;
     this.finished = true;
+    // A stopped shard is the reason to report, even when the source failed because of it (the KCL child's source
+    // ends with an error once its only shard stopped).
+    const stopped = this.stoppedShardError();
+    const error = stopped ?? sourceError;
+    if (stopped !== undefined && this.ownsLogger) this.logger.error(stopped.message);
     this.workersClosed.resolve();
     this.subscription?.unsubscribe();
     this.subscription = undefined;
@@ -257,6 +334,8 @@ export class ShardlineApp {
         await worker.close('stopped');
       }
     }
+    this.workers.clear();
+    this.groupEnds.complete();
     for (const [signal, handler] of this.signalHandlers) process.removeListener(signal, handler);
     this.signalHandlers.length = 0;
     this.errorSubject.complete();

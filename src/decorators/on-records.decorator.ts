@@ -17,6 +17,10 @@ export interface OnRecordsOptions<T = unknown> {
  * Marks the method that handles each batch of a shard: `(items, batch) => void | Promise<void> | Observable<unknown>`,
  * where `items` are the records (or their decoded payloads) and `batch` is the {@link RecordBatch}. Batches of one
  * shard are handled strictly in order, one at a time. A consumer has exactly one `@OnRecords` method.
+ *
+ * Records are decoded one by one: a record that cannot be decoded is not retried and goes to the error policy alone.
+ * The method may resolve with a `BatchItemFailures` (`{ failedSequenceNumbers }`) to report the records that failed:
+ * the checkpoint stops before the first of them and the retry re-delivers the batch from it (docs/failures.md).
  */
 export function OnRecords<T = unknown>(options: OnRecordsOptions<T> = {}): MethodDecorator {
   return (target, member, descriptor) => {

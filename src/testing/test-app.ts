@@ -111,10 +111,11 @@ export async function createTestApp(consumer: ConsumerClass, options: TestAppOpt
     ...(options.container ? { container: options.container } : {}),
   });
   app.errors$.subscribe((error) => errors.push(error));
-  // After stop() nothing reads the source any more: events fail at once instead of waiting for a reader.
+  // After stop() (or once the app stopped by itself: a shard stopped, see ShardlineApp.done) nothing reads the source
+  // any more: events fail at once instead of waiting for a reader.
   let stopped = false;
   const ifRunning = (shardId: string, send: () => Promise<EventOutcome>): Promise<EventOutcome> =>
-    stopped ? Promise.resolve({ status: 'failed', error: new SourceError(`cannot send to ${shardId}: the test app is stopped`, { shardId }) }) : send();
+    stopped || app.stopped ? Promise.resolve({ status: 'failed', error: new SourceError(`cannot send to ${shardId}: the test app is stopped`, { shardId }) }) : send();
   return {
     app,
     source,

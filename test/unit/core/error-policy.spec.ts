@@ -72,7 +72,8 @@ describe('error policies', () => {
     expect(t.errors[0]).toBeInstanceOf(HandlerError);
     expect(t.errors[0]).toMatchObject({ shardId: SHARD, attempts: 5, sequenceNumbers: ['2', '3'], method: 'handle', consumer: 'Failing' });
     expect(t.logs.join('\n')).toMatch(/WARN .* shardId-000000000000 Failing\.handle failed on 2 records \(2\.\.3\), attempt 1 of 5: bad record/);
-    expect(t.logs.join('\n')).toMatch(/Stopping the shard without checkpointing past 1/);
+    expect(t.logs.join('\n')).toMatch(/ERROR .* Stopping the shard \(checkpoint stays at 1: the records after it are read again after a restart\): Failing\.handle failed on 2 records/);
+    expect(t.logs.join('\n')).not.toMatch(/past none/);
     // The stopped shard takes no more records, and nothing is checkpointed later.
     expect((await t.push(SHARD, [{ data: 'later', sequenceNumber: '4' }])).status).toBe('failed');
     expect(probe.attempts).toHaveLength(6);
@@ -92,17 +93,17 @@ describe('error policies', () => {
     expect(t.errors.map((e) => e.name)).toEqual(['HandlerError']);
   });
 
-  it("'dead-letter' hands the failed records to @OnDeadLetter, then goes on", async () => {
+  it("'dead-letter' hands the failed record (found by bisecting the batch) to @OnDeadLetter, then goes on", async () => {
     const probe = newProbe();
     t = await createTestApp(failingConsumer({ maxRetries: 2, initialBackoffMs: 0, onFailure: 'dead-letter' }, probe));
     const outcome = await t.push(SHARD, [{ data: 'bad-a', sequenceNumber: '21' }, { data: 'ok', sequenceNumber: '22' }]);
     expect(outcome.status).toBe('ok');
     expect(probe.deadLetters).toHaveLength(1);
     const failed = probe.deadLetters[0]!;
-    expect(failed.attempts).toBe(3);
+    expect(failed.attempts).toBe(4); // 3 on the batch, then 1 alone
     expect(failed.error.message).toBe('bad record');
     expect(failed.shardId).toBe(SHARD);
-    expect(failed.records.map((r) => r.text())).toEqual(['bad-a', 'ok']);
+    expect(failed.records.map((r) => r.text())).toEqual(['bad-a']);
     expect(t.checkpoints(SHARD).map((c) => c.sequenceNumber)).toEqual(['22']);
     expect(probe.shutdowns).toEqual([]);
   });
@@ -119,7 +120,7 @@ describe('error policies', () => {
     expect(probe.shutdowns).toEqual(['stopped']);
   });
 
-  it('a failing shard never affects other shards', async () => {
+  it("under 'stop', a failing shard stops the app: the other shard is stopped gracefully, done rejects", async () => {
     const probe = newProbe();
     t = await createTestApp(failingConsumer({ maxRetries: 0 }, probe));
     const [bad, good] = await Promise.all([
@@ -128,10 +129,11 @@ describe('error policies', () => {
     ]);
     expect(bad.status).toBe('failed');
     expect(good.status).toBe('ok');
-    expect((await t.push(OTHER, [{ data: 'still fine', sequenceNumber: '2' }])).status).toBe('ok');
-    expect(t.checkpoints(OTHER).map((c) => c.sequenceNumber)).toEqual(['1', '2']);
+    await expect(t.app.done).rejects.toMatchObject({ name: 'ShardStoppedError' });
+    expect(t.checkpoints(OTHER).map((c) => c.sequenceNumber)).toEqual(['1']);
     expect(t.checkpoints(SHARD)).toEqual([]);
-    expect(t.app.activeShards).toEqual([OTHER]);
+    expect(probe.shutdowns).toEqual(['stopped', 'stopped']);
+    expect(t.app.activeShards).toEqual([]);
   });
 
   it('a handler that returns a rejected promise or an erroring Observable is a failure too', async () => {

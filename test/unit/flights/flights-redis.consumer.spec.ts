@@ -119,7 +119,7 @@ describe('FlightsRedisConsumer (mocked Redis)', () => {
     expect(t.checkpoints(SHARD)).toHaveLength(2);
   });
 
-  it('does not checkpoint a batch that never reached Redis, and stops that shard only', async () => {
+  it('does not checkpoint a batch that never reached Redis, and stops the app (the other shard gracefully)', async () => {
     t = await start();
     await t.push(SHARD, [{ dest: 'BOS' }]);
     await t.push(OTHER, [{ dest: 'BOS' }]);
@@ -138,8 +138,11 @@ describe('FlightsRedisConsumer (mocked Redis)', () => {
     expect(t.checkpoints(SHARD)).toHaveLength(1);
     expect(first!.strings.get('flight:SEA')).toBeUndefined();
     expect(t.errors.length).toBeGreaterThan(0);
-    expect(await t.push(OTHER, [{ dest: 'SEA' }])).toEqual({ status: 'ok' });
-    expect(second!.strings.get('flight:SEA')).toBe(1);
+    // Under 'stop' a stopped shard stops the app (issue 11, defect 2): the other shard is stopped gracefully.
+    await expect(t.app.done).rejects.toMatchObject({ name: 'ShardStoppedError' });
+    expect(t.checkpoints(OTHER)).toHaveLength(1);
+    expect((await t.push(OTHER, [{ dest: 'SEA' }])).status).toBe('failed');
+    expect(second!.strings.get('flight:SEA')).toBeUndefined();
   });
 
   it('closes its Redis client when the shard shuts down', async () => {

@@ -1,6 +1,6 @@
 import { container } from 'tsyringe';
 import { KclRecordSource } from '../../../src/adapters/kcl/kcl-record-source';
-import { CheckpointError, ProtocolError, SourceError, type ShardlineError } from '../../../src/core/errors';
+import { CheckpointError, ProtocolError, ShardStoppedError, type ShardlineError } from '../../../src/core/errors';
 import { createLogger } from '../../../src/core/logger';
 import { ShardlineApp } from '../../../src/core/shardline-app';
 import { Consumer, OnLeaseLost, OnRecords, OnShardEnded, OnShutdown } from '../../../src/decorators';
@@ -212,16 +212,21 @@ describe('KclRecordSource', () => {
     daemon.checkpointErrors.push('IllegalArgumentException');
     daemon.send(batch(1, 1));
     expect((await daemon.next()).action).toBe('checkpoint');
-    await expect(app.done).rejects.toBeInstanceOf(SourceError);
+    // The child exits 1 with the same one line as the other adapters (issue 11, defect 2).
+    await expect(app.done).rejects.toBeInstanceOf(ShardStoppedError);
+    await expect(app.done).rejects.toThrow(/^shard shardId-000000000001 stopped \(no checkpoint yet\): checkpoint .* failed with IllegalArgumentException.*\. Fix the handler/);
     expect(daemon.rawLines.filter((l) => l.includes('status'))).toEqual(['{"action":"status","responseFor":"initialize"}']);
   });
 
   it('when the handler fails under the stop policy: no checkpoint, no status, the source fails', async () => {
-    const { daemon, app } = await start(BatchConsumer);
+    const { daemon, app, logs } = await start(BatchConsumer);
     await daemon.call(INITIALIZE);
     seen.failNext = 1;
     daemon.send(batch(1, 2));
-    await expect(app.done).rejects.toThrow(/the consumer stopped on shardId-000000000001 .*handler exploded/);
+    await expect(app.done).rejects.toThrow(
+      /^shard shardId-000000000001 stopped \(no checkpoint yet\): BatchConsumer\.handle failed on 2 records of shardId-000000000001 after 1 attempts: handler exploded\. Fix the handler, or set errors\.onFailure to 'skip' or 'dead-letter'; the shard resumes from its checkpoint on restart$/,
+    );
+    expect(logs.some((l) => /the consumer stopped on shardId-000000000001 .*handler exploded/.test(l))).toBe(true);
     expect(daemon.rawLines).toEqual(['{"action":"status","responseFor":"initialize"}']);
   });
 
