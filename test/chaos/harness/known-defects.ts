@@ -4,8 +4,6 @@
  * them anyway, to see them fail before the fix and pass after.
  */
 export const KNOWN_DEFECTS: Readonly<Record<string, string>> = {
-  'sigterm-at-shard-end':
-    'issue 11 defect 1: a graceful stop while a shard ends stores SHARD_END without @OnShardEnded (fix on another branch)',
   'checkpoint-store-faults':
     'issue 11 defect 4: one failed checkpoint write stops a shard forever in a live process (fix on another branch)',
 };
