@@ -21,6 +21,8 @@ export interface BatchRunnerDeps {
   /** Runs `@OnDeadLetter`; rejects when it fails. */
   readonly deadLetter: (failed: FailedBatch) => Promise<void>;
   readonly reportError: (error: ShardlineError) => void;
+  /** Told of each retry and of the records the policy took (for metrics). */
+  readonly observe?: { retried(): void; skipped(count: number): void; deadLettered(count: number): void };
 }
 
 /**
@@ -137,6 +139,7 @@ export class BatchRunner {
         logger.warn(`Not retried: the handler threw a NonRetryableError`);
         break;
       }
+      if (attempt <= policy.maxRetries) this.deps.observe?.retried();
       if (attempt <= policy.maxRetries) await sleep(Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** (attempt - 1)));
     }
     return { ok: false, remaining, known, error: lastError, attempts: Math.min(attempt, policy.maxRetries + 1) };
@@ -212,7 +215,9 @@ export class BatchRunner {
           return { handled: false, handledBefore: group[0]!.index, error: handlerError };
         }
         this.deps.logger.warn(`Handed ${records.length} failed records to the dead-letter handler (${sequenceNumbers.join(', ')})`);
+        this.deps.observe?.deadLettered(records.length);
       } else {
+        this.deps.observe?.skipped(records.length);
         const why = attempts === 0 ? 'that cannot be decoded (not retried)' : `after ${attempts} failed attempts`;
         this.deps.logger.error(`Skipping ${records.length} records ${why}: ${error.message} (the checkpoint moves past them)`, { sequenceNumbers });
       }

@@ -4,6 +4,7 @@ import { type ConsumerDefinition, type LifecycleHook } from '../decorators/metad
 import { comparePositions, formatPosition, type CheckpointPosition } from './checkpoint-position';
 import { type ConsumerClass } from './consumer-explorer';
 import { BatchRunner, type BatchRunnerDeps } from './batch-runner';
+import { type MetricsRecorder } from '../metrics/metrics-recorder';
 import { CheckpointError, HandlerError, ShardlineError } from './errors';
 import { invokeAndSettle } from './invoke';
 import { type Logger } from './logger';
@@ -21,6 +22,8 @@ export interface ShardWorkerDeps {
   readonly logger: Logger;
   readonly secrets: ResolvedSecrets;
   readonly reportError: (error: ShardlineError) => void;
+  /** Told of retries and of records skipped or dead-lettered (see {@link MetricsRecorder}). */
+  readonly metrics?: MetricsRecorder;
 }
 
 type Method = (...args: never[]) => unknown;
@@ -186,6 +189,16 @@ export class ShardWorker {
       invoke: (items, batch) => invokeAndSettle(method, this.instanceOrThrow(), [items, batch]),
       deadLetter: (failed) => this.runHooks('deadLetter', failed, true),
       reportError: (error) => this.deps.reportError(error),
+      ...(this.deps.metrics !== undefined ? { observe: this.observer(this.deps.metrics) } : {}),
+    };
+  }
+
+  private observer(metrics: MetricsRecorder): NonNullable<BatchRunnerDeps['observe']> {
+    const shard = { application: this.deps.definition.options.applicationName, stream: this.deps.definition.options.streamName, shardId: this.shardId };
+    return {
+      retried: () => metrics.handlerRetried?.(shard),
+      skipped: (count) => metrics.recordsSkipped?.(shard, count),
+      deadLettered: (count) => metrics.recordsDeadLettered?.(shard, count),
     };
   }
 

@@ -2,6 +2,8 @@ import { concatMap, defer, filter, finalize, groupBy, mergeMap, Subject, type Ob
 import { container as globalContainer, type DependencyContainer } from 'tsyringe';
 import { RECORD_SOURCE, type RecordSource } from '../adapters/record-source';
 import { type ConsumerDefinition } from '../decorators/metadata-types';
+import { MeteredRecordSource } from '../metrics/metered-record-source';
+import { type AppRef, type MetricsRecorder } from '../metrics/metrics-recorder';
 import { type ConsumerClass, exploreConsumer } from './consumer-explorer';
 import { ShardlineError, ShardStoppedError, SourceError, type StoppedShard } from './errors';
 import { type AppLogger, createLogger, type Logger } from './logger';
@@ -30,6 +32,11 @@ export interface ShardlineAppOptions {
   readonly handleSignals?: boolean;
   /** Bound on a graceful stop: after this, shards still busy are abandoned (not checkpointed). Default 30,000. */
   readonly shutdownTimeoutMs?: number;
+  /**
+   * Where measurements go: a {@link PrometheusMetrics}, {@link EmfMetrics}, {@link ShardStatusBoard}, several of them
+   * through {@link combineRecorders}, or your own {@link MetricsRecorder}. Default: none.
+   */
+  readonly metrics?: MetricsRecorder;
 }
 
 /**
@@ -56,6 +63,8 @@ export class ShardlineApp {
 
   private readonly errorSubject = new Subject<ShardlineError>();
   private readonly workers = new Map<string, ShardWorker>();
+  /** The source as measured, when metrics are on. */
+  private metered: MeteredRecordSource | undefined;
   /** Ends a shard's RxJS group (a shard that stopped gets no closing event). */
   private readonly groupEnds = new Subject<string>();
   private openGroups = 0;
@@ -115,7 +124,12 @@ export class ShardlineApp {
       }
       throw error;
     }
-    const app = new ShardlineApp(options, container, logger, ownsLogger, secrets, definition);
+    const metered =
+      options.metrics === undefined
+        ? undefined
+        : new MeteredRecordSource(options.source, options.metrics, { application: definition.options.applicationName, stream: definition.options.streamName });
+    const app = new ShardlineApp(metered === undefined ? options : { ...options, source: metered }, container, logger, ownsLogger, secrets, definition);
+    app.metered = metered;
     app.run();
     return app;
   }
@@ -133,6 +147,10 @@ export class ShardlineApp {
     return this.stopping !== undefined || this.finished;
   }
 
+  private get appRef(): AppRef {
+    return { application: this.definition.options.applicationName, stream: this.definition.options.streamName };
+  }
+
   /** Shards with a live consumer instance. */
   get activeShards(): readonly string[] {
     return [...this.workers.values()].filter((w) => !w.finished).map((w) => w.shardId);
@@ -144,6 +162,10 @@ export class ShardlineApp {
    */
   stop(): Promise<void> {
     if (this.finished && this.stopping === undefined) return this.done.catch(() => undefined);
+    if (this.stopping === undefined) {
+      this.metered?.markStopping();
+      this.options.metrics?.applicationStopping?.(this.appRef);
+    }
     this.stopping ??= this.shutdown();
     return this.stopping;
   }
@@ -154,6 +176,7 @@ export class ShardlineApp {
       `Starting shardline consumer ${definition.name} (application ${definition.options.applicationName}, stream ${definition.options.streamName}, source ${this.options.source.name})`,
     );
     if (this.options.handleSignals === true) this.installSignalHandlers();
+    this.options.metrics?.applicationStarted?.(this.appRef, this.options.source.name);
     this.subscription = this.options.source
       .events()
       .pipe(
@@ -210,7 +233,7 @@ export class ShardlineApp {
           const previous = this.workers.get(event.shardId);
           if (previous !== undefined && !previous.finished) await previous.close('leaseLost');
           const worker = new ShardWorker(
-            { definition: this.definition, consumerClass: this.options.consumer, container: this.container, logger: this.logger, secrets: this.secrets, reportError: (e) => this.report(e) },
+            { definition: this.definition, consumerClass: this.options.consumer, container: this.container, logger: this.logger, secrets: this.secrets, reportError: (e) => this.report(e), ...(this.options.metrics !== undefined ? { metrics: this.options.metrics } : {}) },
             event.lease,
           );
           this.workers.set(event.shardId, worker);
@@ -295,6 +318,8 @@ export class ShardlineApp {
   }
 
   private report(error: ShardlineError): void {
+    const shardId = (error as { shardId?: unknown }).shardId;
+    this.options.metrics?.errorReported?.(this.appRef, typeof shardId === 'string' ? shardId : undefined, error);
     this.errorSubject.next(error);
   }
 

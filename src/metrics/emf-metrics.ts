@@ -31,6 +31,9 @@ interface ShardWindow {
 interface AppWindow {
   readonly app: AppRef;
   errors: number;
+  retries: number;
+  skipped: number;
+  deadLettered: number;
   shardsOpened: number;
   shardsLost: number;
   stopped: number;
@@ -43,7 +46,7 @@ type Unit = 'Count' | 'Bytes' | 'Milliseconds';
  * Stream, ShardId) and one per application (Application, Stream), with the KCL's metric names so CloudWatch alarms
  * and dashboards carry over: RecordsProcessed, DataBytesProcessed, MillisBehindLatest (the application line holds the
  * largest over shards), RecordProcessor.processRecords.Time, UpdateLease.Success / .Time, plus HandlerErrors,
- * TakenLeases, LostLeases and StoppedShards. With the awslogs driver on ECS, CloudWatch Logs extracts the metrics.
+ * HandlerRetries, SkippedRecords, DeadLetterRecords, TakenLeases, LostLeases and StoppedShards. With the awslogs driver on ECS, CloudWatch Logs extracts the metrics.
  */
 export class EmfMetrics implements MetricsRecorder {
   private readonly shards = new Map<string, ShardWindow>();
@@ -102,6 +105,18 @@ export class EmfMetrics implements MetricsRecorder {
     this.appWindow(app).errors++;
   }
 
+  handlerRetried(shard: ShardRef): void {
+    this.appWindow(shard).retries++;
+  }
+
+  recordsSkipped(shard: ShardRef, count: number): void {
+    this.appWindow(shard).skipped += count;
+  }
+
+  recordsDeadLettered(shard: ShardRef, count: number): void {
+    this.appWindow(shard).deadLettered += count;
+  }
+
   /** Writes what accumulated since the last flush (nothing for a shard with no activity) and starts a new window. */
   flush(): void {
     const timestamp = this.now();
@@ -130,6 +145,9 @@ export class EmfMetrics implements MetricsRecorder {
     for (const [key, a] of this.apps) {
       const values: Array<[string, Unit, number]> = [
         ['HandlerErrors', 'Count', a.errors],
+        ['HandlerRetries', 'Count', a.retries],
+        ['SkippedRecords', 'Count', a.skipped],
+        ['DeadLetterRecords', 'Count', a.deadLettered],
         ['TakenLeases', 'Count', a.shardsOpened],
         ['LostLeases', 'Count', a.shardsLost],
         ['StoppedShards', 'Count', a.stopped],
@@ -138,6 +156,9 @@ export class EmfMetrics implements MetricsRecorder {
       if (lag !== undefined) values.push(['MillisBehindLatest', 'Milliseconds', lag]);
       this.emit(timestamp, ['Application', 'Stream'], { Application: a.app.application, Stream: a.app.stream }, values);
       a.errors = 0;
+      a.retries = 0;
+      a.skipped = 0;
+      a.deadLettered = 0;
       a.shardsOpened = 0;
       a.shardsLost = 0;
       a.stopped = 0;
@@ -176,7 +197,7 @@ export class EmfMetrics implements MetricsRecorder {
     const key = appKeyOf(app);
     let window = this.apps.get(key);
     if (window === undefined) {
-      window = { app: { application: app.application, stream: app.stream }, errors: 0, shardsOpened: 0, shardsLost: 0, stopped: 0 };
+      window = { app: { application: app.application, stream: app.stream }, errors: 0, retries: 0, skipped: 0, deadLettered: 0, shardsOpened: 0, shardsLost: 0, stopped: 0 };
       this.apps.set(key, window);
     }
     return window;

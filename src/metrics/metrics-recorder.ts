@@ -37,6 +37,12 @@ export interface MetricsRecorder {
   batchReceived?(shard: ShardRef, batch: { readonly records: number; readonly bytes: number; readonly millisBehindLatest?: number }): void;
   /** The runtime finished a batch (handler, retries, error policy and checkpoint), `ok` false when the shard stopped on it. */
   batchHandled?(shard: ShardRef, result: { readonly durationMs: number; readonly ok: boolean }): void;
+  /** A handler attempt failed and the batch (or its failed records) will be tried again. */
+  handlerRetried?(shard: ShardRef): void;
+  /** Records the error policy skipped (`onFailure: 'skip'`, or undecodable records). */
+  recordsSkipped?(shard: ShardRef, count: number): void;
+  /** Records handed to `@OnDeadLetter`. */
+  recordsDeadLettered?(shard: ShardRef, count: number): void;
   /** A checkpoint write finished. `position` is the formatted position written. */
   checkpointWritten?(shard: ShardRef, result: { readonly durationMs: number; readonly ok: boolean; readonly position: string }): void;
   /** An error was reported (its class name is its kind; the message is already masked). */
@@ -66,6 +72,9 @@ export function combineRecorders(recorders: readonly MetricsRecorder[]): Metrics
     shardStopped: (...args) => call('shardStopped', args),
     batchReceived: (...args) => call('batchReceived', args),
     batchHandled: (...args) => call('batchHandled', args),
+    handlerRetried: (...args) => call('handlerRetried', args),
+    recordsSkipped: (...args) => call('recordsSkipped', args),
+    recordsDeadLettered: (...args) => call('recordsDeadLettered', args),
     checkpointWritten: (...args) => call('checkpointWritten', args),
     errorReported: (...args) => call('errorReported', args),
     getRecordsCalled: (...args) => call('getRecordsCalled', args),

@@ -31,6 +31,9 @@ export class PrometheusMetrics implements MetricsRecorder {
   private readonly handlerDuration: Histogram;
   private readonly batches: Counter;
   private readonly errors: Counter;
+  private readonly retries: Counter;
+  private readonly skipped: Counter;
+  private readonly deadLettered: Counter;
   private readonly checkpoints: Counter;
   private readonly checkpointDuration: Histogram;
   private readonly shardLag: Gauge;
@@ -57,6 +60,9 @@ export class PrometheusMetrics implements MetricsRecorder {
     });
     this.batches = new Counter({ name: 'shardline_batches_total', help: 'Batches finished, by result (ok, or failed: the shard stopped on it).', labelNames: ['application', 'stream', 'result'], registers });
     this.errors = new Counter({ name: 'shardline_errors_total', help: 'Errors reported, by kind (the error class: HandlerError, CheckpointError, SourceError, …).', labelNames: ['application', 'stream', 'kind'], registers });
+    this.retries = new Counter({ name: 'shardline_handler_retries_total', help: 'Handler attempts that failed and were tried again.', labelNames: ['application', 'stream'], registers });
+    this.skipped = new Counter({ name: 'shardline_skipped_records_total', help: "Records the error policy skipped (onFailure 'skip', or records that cannot be decoded).", labelNames: ['application', 'stream'], registers });
+    this.deadLettered = new Counter({ name: 'shardline_dead_letter_records_total', help: 'Records handed to @OnDeadLetter.', labelNames: ['application', 'stream'], registers });
     this.checkpoints = new Counter({ name: 'shardline_checkpoints_total', help: 'Checkpoint writes, by result (KCL: UpdateLease.Success).', labelNames: ['application', 'stream', 'result'], registers });
     this.checkpointDuration = new Histogram({ name: 'shardline_checkpoint_duration_seconds', help: 'Checkpoint write latency (KCL: UpdateLease.Time).', labelNames: ['application', 'stream'], buckets: DURATION_BUCKETS_SECONDS, registers });
     this.shardLag = new Gauge({
@@ -110,6 +116,9 @@ export class PrometheusMetrics implements MetricsRecorder {
     this.shardsStopped.set(labels, 0);
     this.errors.inc({ ...labels, kind: 'HandlerError' }, 0);
     this.checkpoints.inc({ ...labels, result: 'failed' }, 0);
+    this.retries.inc(labels, 0);
+    this.skipped.inc(labels, 0);
+    this.deadLettered.inc(labels, 0);
     this.checkpoints.inc({ ...labels, result: 'ok' }, 0);
   }
 
@@ -145,6 +154,18 @@ export class PrometheusMetrics implements MetricsRecorder {
   batchHandled(shard: ShardRef, result: { readonly durationMs: number; readonly ok: boolean }): void {
     this.handlerDuration.observe(appLabels(shard), result.durationMs / 1_000);
     this.batches.inc({ ...appLabels(shard), result: result.ok ? 'ok' : 'failed' });
+  }
+
+  handlerRetried(shard: ShardRef): void {
+    this.retries.inc(appLabels(shard));
+  }
+
+  recordsSkipped(shard: ShardRef, count: number): void {
+    this.skipped.inc(appLabels(shard), count);
+  }
+
+  recordsDeadLettered(shard: ShardRef, count: number): void {
+    this.deadLettered.inc(appLabels(shard), count);
   }
 
   checkpointWritten(shard: ShardRef, result: { readonly durationMs: number; readonly ok: boolean }): void {

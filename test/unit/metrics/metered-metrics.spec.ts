@@ -129,8 +129,8 @@ describe('metrics through the RecordSource contract', () => {
     emf.applicationStarted(APP);
     emf.shardOpened(SHARD);
     emf.batchReceived(SHARD, { records: 500, bytes: 51_200, millisBehindLatest: 1_500 });
-    emf.batchHandled(SHARD, { durationMs: 12.3456, ok: true });
-    emf.checkpointWritten(SHARD, { durationMs: 3, ok: false, position: '1' });
+    emf.batchHandled(SHARD, { durationMs: 12.3456 });
+    emf.checkpointWritten(SHARD, { durationMs: 3, ok: false });
     emf.errorReported(APP);
     emf.close();
     expect(lines).toHaveLength(2);
@@ -166,5 +166,34 @@ describe('metrics through the RecordSource contract', () => {
     expect(() => recorder.batchReceived?.(SHARD, { records: 2, bytes: 2 })).not.toThrow();
     expect(board.snapshot().applications[0]!.shards[0]!.recordsTotal).toBe(2);
     board.close();
+  });
+});
+
+@Consumer({ streamName: 'orders', applicationName: 'skipper', errors: { onFailure: 'skip', maxRetries: 1, initialBackoffMs: 1 } })
+class Skipper {
+  @OnRecords({ decode: 'json' })
+  handle(items: Array<{ ok: boolean }>): void {
+    if (items.some((i) => !i.ok)) throw new Error('one bad item');
+  }
+}
+
+describe('ShardlineApp.start({ metrics })', () => {
+  it('counts retries, skipped records (undecodable ones too) and errors by kind', async () => {
+    const prometheus = new PrometheusMetrics({ processMetrics: false });
+    const source = new InMemoryRecordSource('orders');
+    const app = await ShardlineApp.start({ consumer: Skipper, source, metrics: prometheus, logger: createLogger({ level: 'error' }) });
+    try {
+      const records = [{ ok: true }, { ok: false }, { ok: true }, { ok: true }].map((r) => ({ data: JSON.stringify(r), partitionKey: 'k' }));
+      await source.push('shardId-000000000000', [...records, { data: 'not json', partitionKey: 'k' }]);
+      const text = await prometheus.render();
+      const labels = { application: 'skipper', stream: 'orders' };
+      expect(sample(text, 'shardline_skipped_records_total', labels)).toBe(2); // the bad item (found by bisecting) and the undecodable record
+      expect(sample(text, 'shardline_handler_retries_total', labels)).toBeGreaterThanOrEqual(1);
+      expect(sample(text, 'shardline_errors_total', { ...labels, kind: 'HandlerError' })).toBeGreaterThanOrEqual(1);
+      expect(sample(text, 'shardline_records_total', { ...labels, shard: 'shardId-000000000000' })).toBe(5);
+      expect(sample(text, 'shardline_batches_total', { ...labels, result: 'ok' })).toBe(1);
+    } finally {
+      await app.stop();
+    }
   });
 });
