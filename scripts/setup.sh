@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything shardline's tests need beyond `npm ci`, on a fresh Debian machine, as root:
-#   - Debian packages: redis-server, chromium (and python3-venv if the venv module is unusable)
+#   - Debian packages: redis-server, chromium, prometheus (and python3-venv if the venv module is unusable)
 #   - a Python venv at .venv with moto[server] (KMS + DynamoDB emulator, `.venv/bin/moto_server`)
 #   - the Java KCL MultiLangDaemon jars in kcl/jars/ (resolved by kcl/pom.xml; needs Java and Maven)
 # Idempotent: every step is skipped when its result is already there, so a second run takes about a second.
@@ -8,7 +8,7 @@
 set -euo pipefail
 
 MOTO_VERSION="5.2.5"
-APT_PACKAGES=(redis-server chromium)
+APT_PACKAGES=(redis-server chromium prometheus)
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"

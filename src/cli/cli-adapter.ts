@@ -15,6 +15,12 @@ export interface RunOptions {
   readonly logLevel?: string;
   readonly logFile?: string;
   readonly shutdownTimeoutMs: number;
+  /** `--metrics-port`: serve /metrics, /healthz, /readyz and the status page. */
+  readonly metricsPort?: number;
+  readonly metricsHost?: string;
+  /** `--metrics-emf [file]`: true for stderr, or a file. */
+  readonly metricsEmf?: boolean | string;
+  readonly readyMaxLagMs?: number;
 }
 
 /** What an adapter sets up for one `shardline run`. */

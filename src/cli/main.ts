@@ -9,6 +9,7 @@ import { kmsCommand } from './commands/kms.command';
 import { lagCommand } from './commands/lag.command';
 import { putCommand } from './commands/put.command';
 import { runCommand } from './commands/run.command';
+import { UsageError } from './usage-error';
 import { streamsCommand } from './commands/streams.command';
 import { tailCommand } from './commands/tail.command';
 
@@ -57,6 +58,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (!(error instanceof ShardlineError) && error instanceof Error && error.stack !== undefined && process.env.SHARDLINE_DEBUG === '1') {
       process.stderr.write(`${secretMask.maskText(error.stack)}\n`);
     }
-    return EXIT_FAILURE;
+    return error instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
   }
 }

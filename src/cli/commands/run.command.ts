@@ -9,7 +9,9 @@ import { CLI_ADAPTERS } from '../adapters';
 import { type RunOptions } from '../cli-adapter';
 import { loadConsumers } from '../load-consumers';
 import { createSecretProvider } from '../secret-provider-factory';
-import { parsePositiveInteger } from '../parse-options';
+import { startObservability } from '../observability';
+import { parsePort, parsePositiveInteger } from '../parse-options';
+import { shardlineVersion } from '../shardline-version';
 
 /** `shardline run <module>`: runs the module's consumers on an adapter until the source ends or a signal stops it. */
 export function runCommand(): Command {
@@ -27,13 +29,18 @@ export function runCommand(): Command {
     .addOption(new Option('--log-level <level>', 'lowest level logged').choices(LOG_LEVELS))
     .option('--log-file <path>', 'append log lines to this file')
     .option('--shutdown-timeout-ms <ms>', 'bound on a graceful stop', parsePositiveInteger, 30_000)
+    .option('--metrics-port <port>', 'serve /metrics (Prometheus), /healthz, /readyz and a live status page at / on this port', parsePort)
+    .option('--metrics-host <host>', 'interface of --metrics-port (default 127.0.0.1; 0.0.0.0 to be scraped from outside the container)')
+    .option('--metrics-emf [file]', 'write CloudWatch Embedded Metric Format lines every minute, to stderr or to this file')
+    .option('--ready-max-lag-ms <ms>', '/readyz fails while a shard is further behind its latest record than this', parsePositiveInteger)
     .addHelpText(
       'after',
       `
 Examples:
   printf '{"dest":"LAX"}\\n' | shardline run app.ts                       # memory adapter: each stdin line is a record
   shardline run app.ts --adapter polling --region eu-west-1 --checkpoints file:.shardline/checkpoints
-  shardline kcl properties app.ts -o app.properties && shardline kcl start app.properties   # the daemon runs --adapter kcl`,
+  shardline kcl properties app.ts -o app.properties && shardline kcl start app.properties   # the daemon runs --adapter kcl
+  shardline run app.ts --adapter polling --metrics-port 9464   # then: curl 127.0.0.1:9464/metrics, /healthz, /readyz; open http://127.0.0.1:9464/`,
     )
     .action(async (modulePath: string, raw: Record<string, unknown>) => {
       const adapterGiven = typeof raw['adapter'] === 'string';
@@ -61,7 +68,14 @@ async function run(modulePath: string, options: RunOptions, adapterGiven: boolea
   };
   const probeSetup = adapter.name === 'kcl';
   const logger = createLogger(logOptions, { stdoutReserved: probeSetup });
-  const setup = await adapter.setup(definitions, options, { logger, container });
+  const observability = await startObservability(options, adapter.name, shardlineVersion(), logger);
+  let setup: Awaited<ReturnType<typeof adapter.setup>>;
+  try {
+    setup = await adapter.setup(definitions, options, { logger, container });
+  } catch (error) {
+    await observability.dispose();
+    throw error;
+  }
   const secretProvider = createSecretProvider(options);
   const apps: ShardlineApp[] = [];
   try {
@@ -76,6 +90,7 @@ async function run(modulePath: string, options: RunOptions, adapterGiven: boolea
           handleSignals: setup.handleSignals,
           shutdownTimeoutMs: options.shutdownTimeoutMs,
           ...(secretProvider ? { secretProvider } : {}),
+          ...(observability.recorder ? { metrics: observability.recorder } : {}),
         }),
       );
     }
@@ -87,6 +102,7 @@ async function run(modulePath: string, options: RunOptions, adapterGiven: boolea
   } finally {
     await Promise.allSettled(apps.map((a) => a.stop()));
     await setup.dispose?.();
+    await observability.dispose();
     await logger.close();
   }
 }

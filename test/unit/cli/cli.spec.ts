@@ -201,6 +201,34 @@ describe('run without --adapter', () => {
   });
 });
 
+describe('run --metrics-port', () => {
+  it('out of range: one line, exit 2', () => {
+    const r = cli(['run', DEMO, '--metrics-port', '70000'], '');
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(`error: option '--metrics-port <port>' argument '70000' is invalid. expected a TCP port from 1 to 65535, got "70000"`);
+  });
+
+  it('in use: one line naming the port, exit 2, nothing read', async () => {
+    const { createServer } = await import('node:net');
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const r = spawnSync(process.execPath, [BIN, 'run', DEMO, '--metrics-port', String(port)], { cwd: ROOT, input: '{"a":1}\n', encoding: 'utf8', timeout: 30_000 });
+      expect(r.status).toBe(2);
+      expect(r.stderr.trim()).toBe(`shardline: --metrics-port ${port} on 127.0.0.1 is in use by another process: choose another port`);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  it('with --adapter kcl: refused with what to use instead, exit 2', () => {
+    const r = cli(['run', DEMO, '--adapter', 'kcl', '--metrics-port', '9464'], '');
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^shardline: --metrics-port cannot be used with --adapter kcl: .*use --metrics-emf/);
+  });
+});
+
 describe('run --adapter memory', () => {
   it('runs the demo on stdin lines: seed-style lines on stderr, nothing on stdout, exit 0', () => {
     const r = cli(['run', DEMO, '--adapter', 'memory'], '{"a":1}\n{"a":2}\n\n{"a":3}\n');
