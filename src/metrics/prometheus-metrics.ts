@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { type ProducerStats } from '../producer/kinesis-producer';
 import { type AppRef, type GetRecordsResult, type MetricsRecorder, type ShardCloseReason, type ShardRef } from './metrics-recorder';
 
 /** Options of {@link PrometheusMetrics}. */
@@ -24,6 +25,7 @@ export class PrometheusMetrics implements MetricsRecorder {
   readonly registry = new Registry();
   private readonly perShard: boolean;
   private readonly lagByShard = new Map<string, { app: AppRef; seconds: number }>();
+  private readonly producerReaders = new Map<string, Array<{ labels: Record<string, string>; read: () => number }>>();
 
   private readonly records: Counter;
   private readonly bytes: Counter;
@@ -97,6 +99,44 @@ export class PrometheusMetrics implements MetricsRecorder {
     const info = new Gauge({ name: 'shardline_build_info', help: 'Always 1; labels say which shardline and adapter run.', labelNames: Object.keys(options.buildInfo ?? {}), registers });
     info.set({ ...options.buildInfo }, 1);
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * Exports a producer's counters, read at each scrape (KPL names in the help): records put and failed, retries,
+   * bytes, pending records, calls and user records per Kinesis record (aggregation). Call once per producer.
+   */
+  observeProducer(producer: { readonly streamName: string; stats(): ProducerStats }): void {
+    const stream = producer.streamName;
+    const observe = (name: string, help: string, read: (stats: ProducerStats) => number, labels: Record<string, string> = {}): void => {
+      let readers = this.producerReaders.get(name);
+      if (readers === undefined) {
+        readers = [];
+        this.producerReaders.set(name, readers);
+        const all = readers;
+        const labelNames = ['stream', ...Object.keys(labels)];
+        // Read at scrape time: the producer keeps the totals, the metric shows them.
+        if (name.endsWith('_total')) {
+          new Counter({ name, help, labelNames, registers: [this.registry], collect() {
+            this.reset();
+            for (const reader of all) this.inc(reader.labels, reader.read());
+          } });
+        } else {
+          new Gauge({ name, help, labelNames, registers: [this.registry], collect() {
+            this.reset();
+            for (const reader of all) this.set(reader.labels, reader.read());
+          } });
+        }
+      }
+      readers.push({ labels: { stream, ...labels }, read: () => read(producer.stats()) });
+    };
+    const records = 'Producer user records by result: delivered, or failed after every retry (KPL: UserRecordsPut).';
+    observe('shardline_producer_records_total', records, (s) => s.deliveredRecords, { result: 'delivered' });
+    observe('shardline_producer_records_total', records, (s) => s.failedRecords, { result: 'failed' });
+    observe('shardline_producer_retries_total', 'Producer record attempts that failed and were tried again (KPL: RetriesPerRecord).', (s) => s.retriedRecords);
+    observe('shardline_producer_bytes_total', 'Producer user bytes delivered (KPL: UserRecordsDataPut).', (s) => s.deliveredBytes);
+    observe('shardline_producer_kinesis_records_total', 'Kinesis records delivered; an aggregate counts once (KPL: KinesisRecordsPut). records / kinesis_records = aggregation ratio.', (s) => s.kinesisRecords);
+    observe('shardline_producer_calls_total', 'PutRecords / PutRecord calls made.', (s) => s.calls);
+    observe('shardline_producer_pending_records', 'User records queued and not settled yet (KPL: UserRecordsPending).', (s) => s.queuedRecords);
   }
 
   /** The exposition text (`text/plain; version=0.0.4`). */

@@ -92,6 +92,8 @@ export interface ProducerStats {
   readonly reroutedRecords: number;
   /** Kinesis calls made. */
   readonly calls: number;
+  /** Kinesis records accepted: one per user record, or one per aggregate (deliveredRecords / kinesisRecords = user records per Kinesis record). */
+  readonly kinesisRecords: number;
 }
 
 type Resolve = (result: PutResult) => void;
@@ -302,6 +304,7 @@ export class KinesisProducer {
   private retried = 0;
   private rerouted = 0;
   private calls = 0;
+  private kinesisRecordsDelivered = 0;
 
   /**
    * @param client - the Kinesis client (give it an HTTP/1.1 NodeHttpHandler; `createKinesisClient` does)
@@ -331,6 +334,7 @@ export class KinesisProducer {
       retriedRecords: this.retried,
       reroutedRecords: this.rerouted,
       calls: this.calls,
+      kinesisRecords: this.kinesisRecordsDelivered,
     };
   }
 
@@ -701,6 +705,7 @@ export class KinesisProducer {
 
   private succeed(outbound: Entry, sequenceNumber: string, shardId: string): void {
     const attempts = outbound.attempts;
+    this.kinesisRecordsDelivered++;
     if (outbound.members === undefined) {
       this.releaseKey(outbound);
       if (this.options.ordering === 'strict') {
