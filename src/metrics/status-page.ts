@@ -78,10 +78,11 @@ function cspHash(text: string): string {
 }
 
 /**
- * Only the page's own script and style may run (by hash), and it may only talk to its own origin: even if a string
+ * The page's Content-Security-Policy (also in its `<meta http-equiv>`; a server may send it as a header too): only
+ * the page's own script and style may run (by hash), and it may only talk to its own origin, so even if a string
  * from the snapshot were ever put in as markup, it could not run code or load anything.
  */
-const CONTENT_SECURITY_POLICY = [
+export const STATUS_PAGE_CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
   `script-src ${cspHash(STATUS_PAGE_SCRIPT)}`,
   `style-src ${cspHash(STYLE)}`,
@@ -115,7 +116,7 @@ export function renderStatusPage(options: StatusPageOptions = {}): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}">
+<meta http-equiv="Content-Security-Policy" content="${STATUS_PAGE_CONTENT_SECURITY_POLICY}">
 <meta name="referrer" content="no-referrer">
 <title>shardline status</title>
 <style>${STYLE}</style>

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ConfigurationError } from '../../../src/core/errors';
-import { renderStatusPage } from '../../../src/metrics/status-page';
+import { renderStatusPage, STATUS_PAGE_CONTENT_SECURITY_POLICY } from '../../../src/metrics/status-page';
 
 const between = (html: string, open: string, close: string): string => {
   const start = html.indexOf(open);
@@ -23,6 +23,7 @@ describe('renderStatusPage', () => {
   it('allows only its own inline script and style (by hash) and connections to its own origin', () => {
     const html = renderStatusPage({ refreshMs: 750 });
     const csp = between(html, '<meta http-equiv="Content-Security-Policy" content="', '">');
+    expect(csp).toBe(STATUS_PAGE_CONTENT_SECURITY_POLICY);
     expect(csp).toContain("default-src 'none'");
     expect(csp).toContain(`script-src ${sha256(between(html, '<script>', '</script>'))}`);
     expect(csp).toContain(`style-src ${sha256(between(html, '<style>', '</style>'))}`);
