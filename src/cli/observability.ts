@@ -5,6 +5,7 @@ import { EmfMetrics } from '../metrics/emf-metrics';
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server';
 import { PrometheusMetrics } from '../metrics/prometheus-metrics';
 import { ShardStatusBoard } from '../metrics/shard-status-board';
+import { renderStatusPage } from '../metrics/status-page';
 import { ConfigurationError } from '../core/errors';
 import { type Logger } from '../core/logger';
 import { UsageError } from './usage-error';
@@ -78,7 +79,8 @@ export async function startObservability(options: ObservabilityOptions, adapter:
   };
 }
 
-/** The status page, when this build has it. */
-function loadStatusPage(): (() => string) | undefined {
-  return undefined;
+/** The status page, rendered once (it is static: it reads status.json by itself). */
+function loadStatusPage(): () => string {
+  const html = renderStatusPage();
+  return () => html;
 }

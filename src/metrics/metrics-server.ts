@@ -3,6 +3,7 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { ConfigurationError } from '../core/errors';
 import { type PrometheusMetrics } from './prometheus-metrics';
 import { type ShardStatusBoard } from './shard-status-board';
+import { STATUS_PAGE_CONTENT_SECURITY_POLICY } from './status-page';
 
 /** Options of {@link startMetricsServer}. */
 export interface MetricsServerOptions {
@@ -66,6 +67,7 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
         return json(response, 200, options.board.snapshot());
       case '/':
         if (options.statusPage === undefined) return send(response, 404, 'text/plain', 'no status page\n');
+        response.setHeader('content-security-policy', STATUS_PAGE_CONTENT_SECURITY_POLICY);
         return send(response, 200, 'text/html; charset=utf-8', options.statusPage());
       default:
         return send(response, 404, 'text/plain', 'not found: try /metrics, /healthz, /readyz, /status.json or /\n');
