@@ -14,7 +14,7 @@ import {
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb';
 import { type CheckpointPosition } from '../core/checkpoint-position';
-import { CheckpointError, ConfigurationError } from '../core/errors';
+import { CheckpointError, ConfigurationError, LeaseLostError } from '../core/errors';
 import { sleep } from '../core/sleep';
 import { type CheckpointStore, type LeaseRequest, type StoredShard } from './checkpoint-store';
 
@@ -232,7 +232,7 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
         this.counters.delete(shardId);
-        throw new CheckpointError(
+        throw new LeaseLostError(
           `the lease of ${shardId} in ${this.options.tableName} was taken by another worker: not checkpointing (its records will be processed by the new owner)`,
           { cause: error, shardId },
         );
