@@ -15,6 +15,10 @@ export interface RunOptions {
   readonly logLevel?: string;
   readonly logFile?: string;
   readonly shutdownTimeoutMs: number;
+  /** Polling: bound on start-up (the stream must be reachable within it). */
+  readonly startupTimeoutMs?: number;
+  /** Polling: bound on the record bytes buffered across all shards. */
+  readonly maxBufferedBytes?: number;
 }
 
 /** What an adapter sets up for one `shardline run`. */

@@ -27,6 +27,8 @@ export function runCommand(): Command {
     .addOption(new Option('--log-level <level>', 'lowest level logged').choices(LOG_LEVELS))
     .option('--log-file <path>', 'append log lines to this file')
     .option('--shutdown-timeout-ms <ms>', 'bound on a graceful stop', parsePositiveInteger, 30_000)
+    .option('--startup-timeout-ms <ms>', 'polling: give up (exit 1) when the stream cannot be reached within this time (default 30000)', parsePositiveInteger)
+    .option('--max-buffered-bytes <bytes>', 'polling: bound on the record bytes buffered across all shards (default 67108864 = 64 MiB)', parsePositiveInteger)
     .action(async (modulePath: string, raw: Record<string, unknown>) => {
       await run(modulePath, raw as unknown as RunOptions);
     });
