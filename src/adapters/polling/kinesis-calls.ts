@@ -147,7 +147,9 @@ export class KinesisCalls {
         if (kind !== 'throttled' && kind !== 'network') throw error;
         const delayMs = backoffWithJitter(attempt, this.options.retryBaseMs, this.options.retryCapMs, this.options.random);
         if (limits.deadline !== undefined && Date.now() + delayMs >= limits.deadline) throw await this.startupTimeout(error, operation);
-        this.warnRetry(operation, shardId, kind, error as Error, attempt, delayMs);
+        if (limits.deadline === undefined) this.warnRetry(operation, shardId, kind, error as Error, attempt, delayMs);
+        // During start-up a retry is not news: the one line that matters is the StartupError if the deadline passes.
+        else this.options.logger.debug(`${operation} failed (${(error as Error).message}); retry ${attempt + 1} in ${delayMs} ms`);
         await timers.sleep(delayMs);
         if (timers.isCancelled) throw error;
       }

@@ -16,7 +16,7 @@ import { type RecordSource } from '../record-source';
 import { type PollingRecordSourceOptions } from './polling-options';
 import { writeWithRetry } from './checkpoint-retry';
 import { classifyKinesisError } from './kinesis-error-kind';
-import { KinesisCalls, type StartSpec } from './kinesis-calls';
+import { KinesisCalls, type KinesisCallsOptions, type StartSpec } from './kinesis-calls';
 import { getRecordsRaw } from './get-records-raw';
 import { toKinesisRecords, type WireRecord } from './record-converter';
 import { RunTimers } from './run-timers';
@@ -96,12 +96,43 @@ export class PollingRecordSource implements RecordSource {
     });
   }
 
+  /**
+   * Checks, within `startupTimeoutMs`, that Kinesis answers and the stream exists (the CLI calls it before starting
+   * the app, so that a misconfiguration ends with one line). Reading checks it too.
+   * @throws StartupError naming the stream and the endpoint or region, and what to check.
+   */
+  async checkStream(): Promise<void> {
+    const timers = new RunTimers();
+    const calls = new KinesisCalls(callsOptions(this.options, timers, this.options.logger ?? createLogger()));
+    const signal = timers.signal();
+    try {
+      await calls.checkStream(this.options.startupTimeoutMs ?? 30_000, signal.signal);
+    } finally {
+      signal.dispose();
+      timers.cancelAll();
+    }
+  }
+
   /** Waits for the readers to stop after unsubscribing, gives back the leases and closes the checkpoint store. */
   async close(): Promise<void> {
     this.run?.stop();
     await this.run?.finished;
     await this.options.checkpointStore.close();
   }
+}
+
+function callsOptions(options: PollingRecordSourceOptions, timers: RunTimers, logger: Logger): KinesisCallsOptions {
+  return {
+    client: options.client,
+    streamName: options.streamName,
+    logger,
+    timers,
+    retryBaseMs: options.retryBaseMs ?? 100,
+    retryCapMs: options.retryCapMs ?? 5_000,
+    retryWarnIntervalMs: options.retryWarnIntervalMs ?? 10_000,
+    random: options.random ?? Math.random,
+    ...(options.endpointDescription === undefined ? {} : { endpointDescription: options.endpointDescription }),
+  };
 }
 
 /** One subscription's worth of reading. */
@@ -134,17 +165,7 @@ class PollingRun {
     this.minPollMs = options.minPollIntervalMs ?? 200;
     this.idlePollMs = options.idlePollIntervalMs ?? 1_000;
     this.random = options.random ?? Math.random;
-    this.calls = new KinesisCalls({
-      client: options.client,
-      streamName: options.streamName,
-      logger: this.logger,
-      timers: this.timers,
-      retryBaseMs: options.retryBaseMs ?? 100,
-      retryCapMs: options.retryCapMs ?? 5_000,
-      retryWarnIntervalMs: options.retryWarnIntervalMs ?? 10_000,
-      random: this.random,
-      ...(options.endpointDescription === undefined ? {} : { endpointDescription: options.endpointDescription }),
-    });
+    this.calls = new KinesisCalls(callsOptions(options, this.timers, this.logger));
     this.finished = new Promise((resolve) => {
       this.resolveFinished = resolve;
     });
