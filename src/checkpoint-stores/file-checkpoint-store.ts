@@ -48,7 +48,7 @@ export class FileCheckpointStore implements CheckpointStore {
 
   constructor(private readonly options: FileCheckpointStoreOptions) {
     const directory = options.directory ?? DEFAULT_CHECKPOINT_DIRECTORY;
-    this.path = join(directory, `${safeName(options.applicationName)}--${safeName(streamNameOf(options.streamName))}.json`);
+    this.path = join(directory, checkpointFileName(options.applicationName, options.streamName));
     this.lockPath = `${this.path}.lock`;
     this.description = `file:${this.path}`;
     this.content = { version: 1, applicationName: options.applicationName, streamName: options.streamName, shards: {} };
@@ -208,6 +208,11 @@ async function syncDirectory(directory: string): Promise<void> {
   } catch {
     // Some platforms cannot fsync a folder; the rename is still atomic.
   }
+}
+
+/** The file of one application and stream: `<app>--<stream>.json` (other characters than letters, digits, `_.-` become `_`). */
+export function checkpointFileName(applicationName: string, streamName: string): string {
+  return `${safeName(applicationName)}--${safeName(streamNameOf(streamName))}.json`;
 }
 
 /** `arn:aws:kinesis:us-east-1:123:stream/orders` → `orders`. */
