@@ -48,6 +48,8 @@ const A = {
   startingHashKey: 'startingHashKey',
   endingHashKey: 'endingHashKey',
   checkpointOwner: 'checkpointOwner',
+  /** shardline's own (the KCL ignores attributes it does not know): epoch ms where a LATEST shard started. */
+  latestStartedAt: 'shardlineLatestStartedAt',
 } as const;
 
 /** The global secondary index KCL 3 keeps on its lease table. */
@@ -241,6 +243,35 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
     }
   }
 
+  async rememberLatestStart(shardId: string, at: Date): Promise<void> {
+    const expected = this.counters.get(shardId);
+    if (expected === undefined) throw new CheckpointError(`cannot store the start of ${shardId}: this process does not hold its lease`, { shardId });
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.options.tableName,
+          Key: { [A.leaseKey]: { S: shardId } },
+          UpdateExpression: 'SET #l = :at, #c = :next',
+          ConditionExpression: '#c = :expected AND #o = :me',
+          ExpressionAttributeNames: { '#l': A.latestStartedAt, '#c': A.leaseCounter, '#o': A.leaseOwner },
+          ExpressionAttributeValues: {
+            ':at': { N: String(at.getTime()) },
+            ':next': { N: String(expected + 1) },
+            ':expected': { N: String(expected) },
+            ':me': { S: this.workerId },
+          },
+        }),
+      );
+      this.counters.set(shardId, expected + 1);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        this.counters.delete(shardId);
+        throw new LeaseLostError(`the lease of ${shardId} in ${this.options.tableName} was taken by another worker`, { cause: error, shardId });
+      }
+      throw new CheckpointError(`storing the start of ${shardId} in ${this.options.tableName} failed: ${(error as Error).message}`, { cause: error, shardId });
+    }
+  }
+
   async release(shardId: string): Promise<void> {
     const expected = this.counters.get(shardId);
     if (expected === undefined) return;
@@ -296,6 +327,7 @@ function fromItem(item: Record<string, AttributeValue>): StoredShard {
   const checkpoint = s(A.checkpoint);
   const owner = s(A.leaseOwner);
   const counter = n(A.leaseCounter);
+  const latestStartedAt = n(A.latestStartedAt);
   return {
     shardId: s(A.leaseKey) ?? '',
     checkpoint: checkpoint === undefined ? undefined : { sequenceNumber: checkpoint, subSequenceNumber: n(A.checkpointSub) ?? 0 },
@@ -303,5 +335,6 @@ function fromItem(item: Record<string, AttributeValue>): StoredShard {
     childShardIds: item[A.childShardIds]?.SS ?? [],
     ...(owner === undefined ? {} : { leaseOwner: owner }),
     ...(counter === undefined ? {} : { leaseCounter: counter }),
+    ...(latestStartedAt === undefined ? {} : { latestStartedAt: new Date(latestStartedAt) }),
   };
 }

@@ -26,6 +26,8 @@ interface FileShardEntry {
   parentShardIds: string[];
   childShardIds: string[];
   updatedAt: string;
+  /** ISO time: where a shard without checkpoint that started at LATEST reopens (AT_TIMESTAMP). */
+  latestStartedAt?: string;
 }
 
 interface FileContent {
@@ -103,6 +105,14 @@ export class FileCheckpointStore implements CheckpointStore {
     await this.persist(shardId);
   }
 
+  async rememberLatestStart(shardId: string, at: Date): Promise<void> {
+    const entry = this.content.shards[shardId] ?? { parentShardIds: [], childShardIds: [], updatedAt: '' };
+    entry.latestStartedAt = at.toISOString();
+    entry.updatedAt = new Date().toISOString();
+    this.content.shards[shardId] = entry;
+    await this.persist(shardId);
+  }
+
   release(): Promise<void> {
     return Promise.resolve();
   }
@@ -128,6 +138,7 @@ export class FileCheckpointStore implements CheckpointStore {
       parentShardIds: entry.parentShardIds,
       childShardIds: entry.childShardIds,
       updatedAt: new Date(entry.updatedAt),
+      ...(entry.latestStartedAt === undefined ? {} : { latestStartedAt: new Date(entry.latestStartedAt) }),
     };
   }
 

@@ -315,12 +315,23 @@ class PollingRun {
       if (trouble.kind !== undefined) return this.giveUp(shardId, trouble, log);
       if (opened.status === 'failed' || this.stopped) return;
 
-      const start: StartSpec = resume ? { type: 'AT_SEQUENCE_NUMBER', position: resume } : fromTrimHorizon ? { type: 'TRIM_HORIZON' } : this.initialSpec();
-      log.info(`Reading from ${resume ? `checkpoint ${formatPosition(resume)}` : start.type}`);
+      let start: StartSpec = resume ? { type: 'AT_SEQUENCE_NUMBER', position: resume } : fromTrimHorizon ? { type: 'TRIM_HORIZON' } : this.initialSpec();
+      let reopen: StartSpec = start;
+      if (start.type === 'LATEST') {
+        // LATEST is remembered: the time it was taken (a second early, for clock skew) is stored before the first read,
+        // and a restart, or an iterator expiring before the first record, reopens AT_TIMESTAMP of it (at-least-once).
+        const at = lease.latestStartedAt ?? new Date(Date.now() - 1_000);
+        if (lease.latestStartedAt === undefined) {
+          try {
+            await this.withStoreRetry(shardId, state, trouble, () => store.rememberLatestStart(shardId, at));
+          } catch {
+            return this.giveUp(shardId, trouble, log);
+          }
+        } else start = { type: 'AT_TIMESTAMP', timestamp: at };
+        reopen = { type: 'AT_TIMESTAMP', timestamp: at };
+      }
+      log.info(`Reading from ${resume ? `checkpoint ${formatPosition(resume)}` : start.type === 'AT_TIMESTAMP' ? `${start.timestamp.toISOString()} (AT_TIMESTAMP)` : start.type}`);
       let lastProcessed: CheckpointPosition | undefined = resume;
-      // An iterator that expires before the first record must not reopen at LATEST (records written meanwhile would
-      // be skipped): reopen at the time LATEST was taken, a second early for clock skew (at-least-once).
-      const reopen: StartSpec = start.type === 'LATEST' ? { type: 'AT_TIMESTAMP', timestamp: new Date(Date.now() - 1_000) } : start;
       let iterator = await this.calls.getIterator(shardId, lastProcessed ? { type: 'AT_SEQUENCE_NUMBER', position: lastProcessed } : start, signal);
       while (!this.stopped) {
         if (trouble.kind !== undefined) return this.giveUp(shardId, trouble, log);
