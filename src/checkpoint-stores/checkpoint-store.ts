@@ -36,6 +36,12 @@ export interface StoredShard {
   readonly leaseCounter?: number;
   /** When the checkpoint was last written (file store only). */
   readonly updatedAt?: Date;
+  /**
+   * For a shard without checkpoint that started at LATEST: when its first iterator was taken (a little earlier, for
+   * clock skew). A restart opens the shard AT_TIMESTAMP of it instead of at the new LATEST, so records put meanwhile
+   * are not skipped. The checkpoint itself keeps the KCL's `LATEST` sentinel.
+   */
+  readonly latestStartedAt?: Date;
 }
 
 /** What a reader knows about a shard it is about to take. */
@@ -74,6 +80,12 @@ export interface CheckpointStore {
    * @throws CheckpointError when the position could not be stored or the lease was lost.
    */
   checkpoint(shardId: string, position: CheckpointPosition, childShardIds?: readonly string[]): Promise<void>;
+  /**
+   * Remembers when a shard without checkpoint started at LATEST (see {@link StoredShard.latestStartedAt}), before its
+   * first record is read.
+   * @throws CheckpointError as {@link checkpoint} does.
+   */
+  rememberLatestStart(shardId: string, at: Date): Promise<void>;
   /** Gives a shard's lease back (best effort; the checkpoint stays). */
   release(shardId: string): Promise<void>;
   /** Releases everything and frees resources (file lock, SDK client). Safe to call twice. */

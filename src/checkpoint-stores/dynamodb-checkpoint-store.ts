@@ -14,7 +14,7 @@ import {
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb';
 import { type CheckpointPosition } from '../core/checkpoint-position';
-import { CheckpointError, ConfigurationError } from '../core/errors';
+import { CheckpointError, ConfigurationError, LeaseLostError } from '../core/errors';
 import { sleep } from '../core/sleep';
 import { type CheckpointStore, type LeaseRequest, type StoredShard } from './checkpoint-store';
 
@@ -48,6 +48,8 @@ const A = {
   startingHashKey: 'startingHashKey',
   endingHashKey: 'endingHashKey',
   checkpointOwner: 'checkpointOwner',
+  /** shardline's own (the KCL ignores attributes it does not know): epoch ms where a LATEST shard started. */
+  latestStartedAt: 'shardlineLatestStartedAt',
 } as const;
 
 /** The global secondary index KCL 3 keeps on its lease table. */
@@ -232,12 +234,41 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
         this.counters.delete(shardId);
-        throw new CheckpointError(
+        throw new LeaseLostError(
           `the lease of ${shardId} in ${this.options.tableName} was taken by another worker: not checkpointing (its records will be processed by the new owner)`,
           { cause: error, shardId },
         );
       }
       throw new CheckpointError(`checkpoint of ${shardId} in ${this.options.tableName} failed: ${(error as Error).message}`, { cause: error, shardId });
+    }
+  }
+
+  async rememberLatestStart(shardId: string, at: Date): Promise<void> {
+    const expected = this.counters.get(shardId);
+    if (expected === undefined) throw new CheckpointError(`cannot store the start of ${shardId}: this process does not hold its lease`, { shardId });
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.options.tableName,
+          Key: { [A.leaseKey]: { S: shardId } },
+          UpdateExpression: 'SET #l = :at, #c = :next',
+          ConditionExpression: '#c = :expected AND #o = :me',
+          ExpressionAttributeNames: { '#l': A.latestStartedAt, '#c': A.leaseCounter, '#o': A.leaseOwner },
+          ExpressionAttributeValues: {
+            ':at': { N: String(at.getTime()) },
+            ':next': { N: String(expected + 1) },
+            ':expected': { N: String(expected) },
+            ':me': { S: this.workerId },
+          },
+        }),
+      );
+      this.counters.set(shardId, expected + 1);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        this.counters.delete(shardId);
+        throw new LeaseLostError(`the lease of ${shardId} in ${this.options.tableName} was taken by another worker`, { cause: error, shardId });
+      }
+      throw new CheckpointError(`storing the start of ${shardId} in ${this.options.tableName} failed: ${(error as Error).message}`, { cause: error, shardId });
     }
   }
 
@@ -296,6 +327,7 @@ function fromItem(item: Record<string, AttributeValue>): StoredShard {
   const checkpoint = s(A.checkpoint);
   const owner = s(A.leaseOwner);
   const counter = n(A.leaseCounter);
+  const latestStartedAt = n(A.latestStartedAt);
   return {
     shardId: s(A.leaseKey) ?? '',
     checkpoint: checkpoint === undefined ? undefined : { sequenceNumber: checkpoint, subSequenceNumber: n(A.checkpointSub) ?? 0 },
@@ -303,5 +335,6 @@ function fromItem(item: Record<string, AttributeValue>): StoredShard {
     childShardIds: item[A.childShardIds]?.SS ?? [],
     ...(owner === undefined ? {} : { leaseOwner: owner }),
     ...(counter === undefined ? {} : { leaseCounter: counter }),
+    ...(latestStartedAt === undefined ? {} : { latestStartedAt: new Date(latestStartedAt) }),
   };
 }

@@ -1,4 +1,6 @@
-import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { type CheckpointPosition } from '../core/checkpoint-position';
 import { CheckpointError, ConfigurationError } from '../core/errors';
@@ -11,6 +13,8 @@ export interface FileCheckpointStoreOptions {
   readonly applicationName: string;
   /** The stream's name or ARN (an ARN is reduced to its name for the file name). */
   readonly streamName: string;
+  /** Who this process is in the lock file. Default: the real pid and hostname (tests pass others). */
+  readonly lockIdentity?: { readonly pid: number; readonly hostname: string };
 }
 
 /** The folder used when none is given. */
@@ -22,6 +26,8 @@ interface FileShardEntry {
   parentShardIds: string[];
   childShardIds: string[];
   updatedAt: string;
+  /** ISO time: where a shard without checkpoint that started at LATEST reopens (AT_TIMESTAMP). */
+  latestStartedAt?: string;
 }
 
 interface FileContent {
@@ -34,8 +40,9 @@ interface FileContent {
 /**
  * Checkpoints in a JSON file, one per application and stream (`<directory>/<app>--<stream>.json`). Every write
  * goes to a temporary file that is fsynced and then renamed over the old one (and the folder is fsynced), so a
- * `kill -9` or a power cut leaves either the old or the new file, never a torn one. A lock file holding the process
- * id keeps a second live process away; a stale lock (its process is gone) is taken over.
+ * `kill -9` or a power cut leaves either the old or the new file, never a torn one. A lock file naming the holder
+ * (pid, hostname, boot id and a random token) keeps a second live process away, also one in another container on the
+ * same volume; a stale lock (its process is gone) is taken over by exactly one process (see `takeOverStale`).
  */
 export class FileCheckpointStore implements CheckpointStore {
   readonly description: string;
@@ -45,12 +52,15 @@ export class FileCheckpointStore implements CheckpointStore {
   private content: FileContent;
   private writeChain: Promise<void> = Promise.resolve();
   private opened = false;
+  private readonly identity: { readonly pid: number; readonly hostname: string };
+  private lockToken: string | undefined;
 
   constructor(private readonly options: FileCheckpointStoreOptions) {
     const directory = options.directory ?? DEFAULT_CHECKPOINT_DIRECTORY;
-    this.path = join(directory, `${safeName(options.applicationName)}--${safeName(streamNameOf(options.streamName))}.json`);
+    this.path = join(directory, checkpointFileName(options.applicationName, options.streamName));
     this.lockPath = `${this.path}.lock`;
     this.description = `file:${this.path}`;
+    this.identity = options.lockIdentity ?? { pid: process.pid, hostname: hostname() };
     this.content = { version: 1, applicationName: options.applicationName, streamName: options.streamName, shards: {} };
   }
 
@@ -95,6 +105,14 @@ export class FileCheckpointStore implements CheckpointStore {
     await this.persist(shardId);
   }
 
+  async rememberLatestStart(shardId: string, at: Date): Promise<void> {
+    const entry = this.content.shards[shardId] ?? { parentShardIds: [], childShardIds: [], updatedAt: '' };
+    entry.latestStartedAt = at.toISOString();
+    entry.updatedAt = new Date().toISOString();
+    this.content.shards[shardId] = entry;
+    await this.persist(shardId);
+  }
+
   release(): Promise<void> {
     return Promise.resolve();
   }
@@ -103,7 +121,11 @@ export class FileCheckpointStore implements CheckpointStore {
     if (!this.opened) return;
     this.opened = false;
     await this.writeChain;
-    await rm(this.lockPath, { force: true });
+    const held = await readFile(this.lockPath, 'utf8').catch(() => undefined);
+    // Remove the lock only if it is still ours (never another process's lock).
+    if (held !== undefined && parseLockOwner(held)?.token === this.lockToken) await rm(this.lockPath, { force: true });
+    if (this.lockToken !== undefined) HELD_TOKENS.delete(this.lockToken);
+    this.lockToken = undefined;
   }
 
   private toStored(shardId: string): StoredShard {
@@ -116,6 +138,7 @@ export class FileCheckpointStore implements CheckpointStore {
       parentShardIds: entry.parentShardIds,
       childShardIds: entry.childShardIds,
       updatedAt: new Date(entry.updatedAt),
+      ...(entry.latestStartedAt === undefined ? {} : { latestStartedAt: new Date(entry.latestStartedAt) }),
     };
   }
 
@@ -167,25 +190,103 @@ export class FileCheckpointStore implements CheckpointStore {
   }
 
   private async lock(): Promise<void> {
-    for (let attempt = 0; attempt < 2; attempt++) {
+    const token = randomUUID();
+    const mine: LockOwner = { pid: this.identity.pid, hostname: this.identity.hostname, bootId: await bootId(), token };
+    for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        await writeFile(this.lockPath, String(process.pid), { flag: 'wx' });
+        await writeFile(this.lockPath, JSON.stringify(mine), { flag: 'wx' });
+        this.lockToken = token;
+        HELD_TOKENS.add(token);
         return;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
           throw new ConfigurationError(`cannot create the lock file ${this.lockPath}: ${(error as Error).message}`, { cause: error });
         }
       }
-      const owner = Number((await readFile(this.lockPath, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+      const seen = await readFile(this.lockPath, 'utf8').catch(() => undefined);
+      if (seen === undefined) continue; // removed meanwhile: try again
+      const owner = parseLockOwner(seen);
+      const verdict = lockVerdict(owner, mine);
+      if (verdict !== 'stale') {
         throw new ConfigurationError(
-          `the checkpoints ${this.path} are in use by process ${owner}; stop it first (one polling process per application and stream)`,
+          `the checkpoints ${this.path} are in use by process ${owner?.pid ?? '?'}${owner?.hostname ? ` on ${owner.hostname}` : ''}` +
+            (verdict === 'foreign'
+              ? `, which this host cannot check; stop it first, or remove ${this.lockPath} if it is gone`
+              : '; stop it first (one polling process per application and stream)'),
         );
       }
-      await rm(this.lockPath, { force: true }); // stale: its process is gone (kill -9)
+      await this.takeOverStale(seen);
     }
     throw new ConfigurationError(`cannot take the lock file ${this.lockPath}; remove it if no shardline process is running`);
   }
+
+  /**
+   * Removes a stale lock (its process is gone: kill -9), so that only one of several processes doing the same at
+   * once can then create its own. The removal happens under a second lock file taken with O_EXCL, and only if the lock
+   * still holds what was judged stale: a process that judged the same stale lock a moment later finds the winner's
+   * new lock instead and leaves it alone.
+   */
+  private async takeOverStale(seen: string): Promise<void> {
+    const mutex = `${this.lockPath}.takeover`;
+    try {
+      await writeFile(mutex, String(this.identity.pid), { flag: 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new ConfigurationError(`cannot create ${mutex}: ${(error as Error).message}`, { cause: error });
+      // Another process is taking over right now; a takeover left behind by a crash is cleared after a while.
+      const age = await stat(mutex).then((s) => Date.now() - s.mtimeMs).catch(() => 0);
+      if (age > STALE_TAKEOVER_MS) await rm(mutex, { force: true });
+      return;
+    }
+    try {
+      const current = await readFile(this.lockPath, 'utf8').catch(() => undefined);
+      if (current === seen) await rm(this.lockPath, { force: true });
+    } finally {
+      await rm(mutex, { force: true });
+    }
+  }
+}
+
+/** Who holds a lock file: process id, host name, kernel boot id and a random token (pid alone is no identity across containers). */
+interface LockOwner {
+  readonly pid: number;
+  readonly hostname?: string;
+  readonly bootId?: string;
+  readonly token?: string;
+}
+
+/** A takeover lock older than this was left by a crash during a takeover. */
+const STALE_TAKEOVER_MS = 10_000;
+
+/** Tokens of the locks this process holds (to tell our own live locks from a dead process that had our pid). */
+const HELD_TOKENS = new Set<string>();
+
+/** Reads a lock file: JSON, or a bare process id (written by earlier versions). */
+function parseLockOwner(text: string): LockOwner | undefined {
+  const trimmed = text.trim();
+  if (/^\d+$/.test(trimmed)) return { pid: Number(trimmed) };
+  try {
+    const parsed = JSON.parse(trimmed) as Partial<LockOwner>;
+    return typeof parsed.pid === 'number' ? (parsed as LockOwner) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `held`: a live process holds the lock; `foreign`: a process on another host (or container) holds it and its
+ * liveness cannot be checked from here; `stale`: its process is gone.
+ */
+export function lockVerdict(owner: LockOwner | undefined, me: LockOwner): 'held' | 'foreign' | 'stale' {
+  if (owner === undefined || !Number.isInteger(owner.pid) || owner.pid <= 0) return 'stale'; // unreadable: a torn write of a dead process
+  if (owner.hostname !== undefined && owner.hostname !== me.hostname) return 'foreign';
+  if (owner.bootId !== undefined && me.bootId !== undefined && owner.bootId !== me.bootId) return 'stale'; // written before a reboot
+  if (owner.token !== undefined && HELD_TOKENS.has(owner.token)) return 'held';
+  if (owner.pid === me.pid) return 'stale'; // our pid, but not one of our locks: a previous process (a restarted container's pid 1)
+  return isAlive(owner.pid) ? 'held' : 'stale';
+}
+
+async function bootId(): Promise<string | undefined> {
+  return (await readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => '')).trim() || undefined;
 }
 
 function isAlive(pid: number): boolean {
@@ -208,6 +309,11 @@ async function syncDirectory(directory: string): Promise<void> {
   } catch {
     // Some platforms cannot fsync a folder; the rename is still atomic.
   }
+}
+
+/** The file of one application and stream: `<app>--<stream>.json` (other characters than letters, digits, `_.-` become `_`). */
+export function checkpointFileName(applicationName: string, streamName: string): string {
+  return `${safeName(applicationName)}--${safeName(streamNameOf(streamName))}.json`;
 }
 
 /** `arn:aws:kinesis:us-east-1:123:stream/orders` → `orders`. */

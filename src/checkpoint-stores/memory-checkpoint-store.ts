@@ -32,7 +32,14 @@ export class MemoryCheckpointStore implements CheckpointStore {
       checkpoint: position,
       parentShardIds: previous?.parentShardIds ?? [],
       childShardIds: childShardIds ?? previous?.childShardIds ?? [],
+      ...(previous?.latestStartedAt === undefined ? {} : { latestStartedAt: previous.latestStartedAt }),
     });
+    return Promise.resolve();
+  }
+
+  rememberLatestStart(shardId: string, at: Date): Promise<void> {
+    const previous = this.shards.get(shardId) ?? { shardId, checkpoint: undefined, parentShardIds: [], childShardIds: [] };
+    this.shards.set(shardId, { ...previous, latestStartedAt: at });
     return Promise.resolve();
   }
 

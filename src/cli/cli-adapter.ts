@@ -21,6 +21,10 @@ export interface RunOptions {
   /** `--metrics-emf [file]`: true for stderr, or a file. */
   readonly metricsEmf?: boolean | string;
   readonly readyMaxLagMs?: number;
+  /** Polling: bound on start-up (the stream must be reachable within it). */
+  readonly startupTimeoutMs?: number;
+  /** Polling: bound on the record bytes buffered across all shards. */
+  readonly maxBufferedBytes?: number;
 }
 
 /** What an adapter sets up for one `shardline run`. */

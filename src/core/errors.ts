@@ -115,3 +115,15 @@ export class ShardStoppedError extends ShardlineError {
  * that only the failing records are skipped or dead-lettered).
  */
 export class NonRetryableError extends ShardlineError {}
+
+/**
+ * A checkpoint store refused a write because another worker holds the shard's lease now (a failed conditional
+ * write). Retrying cannot help: the shard is lost to this process, and nothing is checkpointed for it any more.
+ */
+export class LeaseLostError extends CheckpointError {}
+
+/**
+ * The polling adapter could not start: the stream does not exist, or Kinesis could not be reached within the
+ * start-up timeout. The message names the stream and the endpoint (or region) and says what to check.
+ */
+export class StartupError extends ConfigurationError {}

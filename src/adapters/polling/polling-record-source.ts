@@ -1,18 +1,8 @@
-import {
-  DescribeStreamSummaryCommand,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  ListShardsCommand,
-  type GetRecordsCommandOutput,
-  type GetShardIteratorCommandInput,
-  type KinesisClient,
-  type ListShardsCommandOutput,
-} from '@aws-sdk/client-kinesis';
+import { DescribeStreamSummaryCommand, GetRecordsCommand, type GetRecordsCommandOutput } from '@aws-sdk/client-kinesis';
 import { Observable, type Subscriber } from 'rxjs';
 import { comparePositions, formatPosition, type CheckpointPosition } from '../../core/checkpoint-position';
 import { type Checkpointer } from '../../core/checkpointer';
-import { type InitialPosition } from '../../core/consumer-options';
-import { CheckpointError, ShardlineError, SourceError } from '../../core/errors';
+import { CheckpointError, LeaseLostError, ShardlineError, SourceError } from '../../core/errors';
 import { createLogger, type Logger } from '../../core/logger';
 import { type EventOutcome, type ShardEvent } from '../../core/shard-event';
 import { backoffWithJitter } from '../../core/sleep';
@@ -20,65 +10,56 @@ import {
   isCheckpointSentinel,
   SHARD_END_CHECKPOINT,
   type CheckpointSentinel,
-  type CheckpointStore,
   type StoredShard,
 } from '../../checkpoint-stores/checkpoint-store';
 import { type RecordSource } from '../record-source';
+import { type PollingRecordSourceOptions } from './polling-options';
+import { writeWithRetry } from './checkpoint-retry';
 import { classifyKinesisError } from './kinesis-error-kind';
+import { KinesisCalls, type KinesisCallsOptions, type StartSpec } from './kinesis-calls';
 import { getRecordsRaw } from './get-records-raw';
 import { toKinesisRecords, type WireRecord } from './record-converter';
+import { RunTimers } from './run-timers';
 import { parentsDone, startsAtTrimHorizon, type DiscoveredShard } from './shard-lineage';
 
-/** Options of {@link PollingRecordSource}. */
-export interface PollingRecordSourceOptions {
-  /** The stream's name or ARN. */
-  readonly streamName: string;
-  /** A Kinesis client; make one with `createKinesisClient({ region, endpoint })`. */
-  readonly client: KinesisClient;
-  /** Where checkpoints are kept (file or DynamoDB). The source opens it on subscribe and closes it in {@link PollingRecordSource.close}. */
-  readonly checkpointStore: CheckpointStore;
-  /** Where a shard without checkpoint starts (children of a resharding always start at TRIM_HORIZON). Default TRIM_HORIZON. */
-  readonly initialPosition?: InitialPosition;
-  readonly logger?: Logger;
-  /** GetRecords `Limit`, at most 10,000. Default 10,000. */
-  readonly maxRecordsPerCall?: number;
-  /** Least time between two GetRecords calls of a shard that is behind (Kinesis allows 5 per second). Default 200. */
-  readonly minPollIntervalMs?: number;
-  /** Time between two GetRecords calls of a shard that is caught up (an empty page, or 0 ms behind). Default 1,000. */
-  readonly idlePollIntervalMs?: number;
-  /** How often ListShards looks for new shards (children are also found from `ChildShards` at a shard's end). Default 30,000. */
-  readonly shardSyncIntervalMs?: number;
-  /** First backoff delay after a throttled or failed call; doubles each time, with full jitter. Default 100. */
-  readonly retryBaseMs?: number;
-  /** Upper bound of a backoff delay. Default 5,000. */
-  readonly retryCapMs?: number;
-  /** Split KPL aggregated records into user records. Default true. */
-  readonly deaggregate?: boolean;
-  /**
-   * Parse GetRecords records from the response body directly, leaving payloads as base64 text until a handler reads
-   * them (skips the SDK's per-record base64 validation and decoding). Default true; false uses the SDK's records.
-   */
-  readonly rawRecordParsing?: boolean;
-  /** Random numbers for the jitter (tests pass a fixed one). Default Math.random. */
-  readonly random?: () => number;
-}
+export { type PollingRecordSourceOptions } from './polling-options';
+
+/**
+ * A shard's reader, as the run schedules it:
+ *
+ * ```
+ * waiting ──(parents done)──▶ running ──(SHARD_END stored)──▶ finished
+ *                              │  ▲
+ *     (checkpoint keeps failing)│  │(after reopenDelayMs, from the stored checkpoint)
+ *                              ▼  │
+ *                            backoff
+ *   running ──(lease taken by another worker)──▶ lost
+ * ```
+ */
+type ShardStatus = 'waiting' | 'running' | 'backoff' | 'finished' | 'lost';
 
 interface ShardState {
   readonly shard: DiscoveredShard;
-  status: 'waiting' | 'running' | 'finished';
+  status: ShardStatus;
   discoveredLater: boolean;
+  /** Releases in a row after failed checkpoints (drives the reopen backoff). */
+  failuresInARow: number;
 }
 
-type StartSpec =
-  | { readonly type: 'TRIM_HORIZON' | 'LATEST' }
-  | { readonly type: 'AT_TIMESTAMP'; readonly timestamp: Date }
-  | { readonly type: 'AT_SEQUENCE_NUMBER'; readonly position: CheckpointPosition };
+/** Why a reader gave its shard up: the lease was taken, or checkpoints kept failing. */
+interface Trouble {
+  kind?: 'lease-lost' | 'failed';
+  error?: Error;
+}
 
 const KINESIS_MAX_RECORDS = 10_000;
+const REOPEN_CAP_MS = 60_000;
 
 /**
  * Reads every shard of a stream directly with GetRecords, from one process: the polling adapter.
  *
+ * - Start-up: the stream must exist and Kinesis must answer within `startupTimeoutMs`, or the source fails with one
+ *   `StartupError` naming the stream and the endpoint.
  * - Discovery: ListShards (with paging) at start and every `shardSyncIntervalMs`, plus the `ChildShards` a finished
  *   shard returns. One reader per shard, each pacing itself: `minPollIntervalMs` between calls while behind,
  *   `idlePollIntervalMs` when caught up.
@@ -87,8 +68,12 @@ const KINESIS_MAX_RECORDS = 10_000;
  * - Positions: resumes at the stored checkpoint (AT_SEQUENCE_NUMBER, skipping what was processed, so a checkpoint
  *   inside a KPL aggregate resumes at the next user record); otherwise at the initial position.
  * - Failures: throttling, KMS throttling, 5xx and network errors are retried with capped exponential backoff and
- *   jitter; an expired iterator is reopened after the last processed record; a vanished shard ends its reader with an
- *   error in the log (its consumer sees a lost lease); a deleted stream fails the source.
+ *   jitter (and logged, at most once per shard and operation every `retryWarnIntervalMs`); an expired iterator is
+ *   reopened after the last processed record; a vanished shard ends its reader with an error in the log (its consumer
+ *   sees a lost lease); a deleted stream fails the source.
+ * - Checkpoint failures: a write is retried `checkpointAttempts` times; a shard that still cannot checkpoint gets a
+ *   `leaseLost` event (so nothing more is checkpointed past it), is released, and is reopened from its stored
+ *   checkpoint after a backoff. A lease taken by another worker is not retried: the shard is given up.
  *
  * Backpressure: a shard's next GetRecords is made only after the runtime acknowledged the previous batch.
  */
@@ -111,6 +96,23 @@ export class PollingRecordSource implements RecordSource {
     });
   }
 
+  /**
+   * Checks, within `startupTimeoutMs`, that Kinesis answers and the stream exists (the CLI calls it before starting
+   * the app, so that a misconfiguration ends with one line). Reading checks it too.
+   * @throws StartupError naming the stream and the endpoint or region, and what to check.
+   */
+  async checkStream(): Promise<void> {
+    const timers = new RunTimers();
+    const calls = new KinesisCalls(callsOptions(this.options, timers, this.options.logger ?? createLogger()));
+    const signal = timers.signal();
+    try {
+      await calls.checkStream(this.options.startupTimeoutMs ?? 30_000, signal.signal);
+    } finally {
+      signal.dispose();
+      timers.cancelAll();
+    }
+  }
+
   /** Waits for the readers to stop after unsubscribing, gives back the leases and closes the checkpoint store. */
   async close(): Promise<void> {
     this.run?.stop();
@@ -119,12 +121,28 @@ export class PollingRecordSource implements RecordSource {
   }
 }
 
+function callsOptions(options: PollingRecordSourceOptions, timers: RunTimers, logger: Logger): KinesisCallsOptions {
+  return {
+    client: options.client,
+    streamName: options.streamName,
+    logger,
+    timers,
+    retryBaseMs: options.retryBaseMs ?? 100,
+    retryCapMs: options.retryCapMs ?? 5_000,
+    retryWarnIntervalMs: options.retryWarnIntervalMs ?? 10_000,
+    random: options.random ?? Math.random,
+    ...(options.endpointDescription === undefined ? {} : { endpointDescription: options.endpointDescription }),
+  };
+}
+
 /** One subscription's worth of reading. */
 class PollingRun {
   stopped = false;
   readonly finished: Promise<void>;
   private readonly logger: Logger;
-  private readonly abort = new AbortController();
+  private readonly timers = new RunTimers();
+  private readonly runSignal = this.timers.signal();
+  private readonly calls: KinesisCalls;
   private readonly shards = new Map<string, ShardState>();
   private readonly done = new Set<string>();
   private readonly readers = new Set<Promise<void>>();
@@ -147,6 +165,7 @@ class PollingRun {
     this.minPollMs = options.minPollIntervalMs ?? 200;
     this.idlePollMs = options.idlePollIntervalMs ?? 1_000;
     this.random = options.random ?? Math.random;
+    this.calls = new KinesisCalls(callsOptions(options, this.timers, this.logger));
     this.finished = new Promise((resolve) => {
       this.resolveFinished = resolve;
     });
@@ -154,13 +173,16 @@ class PollingRun {
 
   async start(): Promise<void> {
     try {
+      const startupTimeoutMs = this.options.startupTimeoutMs ?? 30_000;
+      const deadline = Date.now() + startupTimeoutMs;
+      await this.calls.checkStream(startupTimeoutMs, this.runSignal.signal);
       await this.options.checkpointStore.open();
       this.stored = new Map((await this.options.checkpointStore.list()).map((s) => [s.shardId, s]));
       for (const shard of this.stored.values()) {
         if (shard.checkpoint?.sequenceNumber === 'SHARD_END') this.done.add(shard.shardId);
       }
       this.logger.info(`Polling ${this.options.streamName} (checkpoints in ${this.options.checkpointStore.description})`);
-      await this.discover();
+      await this.discover(deadline);
       const interval = this.options.shardSyncIntervalMs ?? 30_000;
       this.syncTimer = setInterval(() => void this.discover().catch((error: unknown) => this.fail(error)), interval);
       this.syncTimer.unref();
@@ -173,7 +195,7 @@ class PollingRun {
     if (this.stopped) return;
     this.stopped = true;
     if (this.syncTimer !== undefined) clearInterval(this.syncTimer);
-    this.abort.abort();
+    this.timers.cancelAll();
     void Promise.allSettled([...this.readers]).then(() => this.resolveFinished());
   }
 
@@ -185,11 +207,11 @@ class PollingRun {
     this.subscriber.error(failure);
   }
 
-  /** Lists the stream's shards (retrying throttles) and starts the ones that are ready. */
-  private discover(): Promise<void> {
+  /** Lists the stream's shards (retrying throttles; until `deadline` at start-up) and starts the ones that are ready. */
+  private discover(deadline?: number): Promise<void> {
     this.discovering ??= (async () => {
       try {
-        const listed = await this.listShards();
+        const listed = await this.calls.listShards({ signal: this.runSignal.signal, ...(deadline === undefined ? {} : { deadline }) }, () => this.stopped);
         const later = this.firstDiscoveryDone;
         for (const shard of listed) this.addShard(shard, later);
         this.firstDiscoveryDone = true;
@@ -203,7 +225,7 @@ class PollingRun {
 
   private addShard(shard: DiscoveredShard, discoveredLater: boolean): void {
     if (this.shards.has(shard.shardId)) return;
-    this.shards.set(shard.shardId, { shard, status: this.done.has(shard.shardId) ? 'finished' : 'waiting', discoveredLater });
+    this.shards.set(shard.shardId, { shard, status: this.done.has(shard.shardId) ? 'finished' : 'waiting', discoveredLater, failuresInARow: 0 });
   }
 
   private schedule(listed: ReadonlySet<string> = new Set(this.shards.keys())): void {
@@ -217,48 +239,41 @@ class PollingRun {
     }
   }
 
-  private async listShards(): Promise<DiscoveredShard[]> {
-    const shards: DiscoveredShard[] = [];
-    let nextToken: string | undefined;
-    do {
-      const token = nextToken;
-      const page: ListShardsCommandOutput = await this.call('ListShards', undefined, () =>
-        this.options.client.send(new ListShardsCommand(token !== undefined ? { NextToken: token } : this.streamRef()), { abortSignal: this.abort.signal }),
-      );
-      for (const shard of page.Shards ?? []) {
-        if (shard.ShardId === undefined) continue;
-        shards.push({
-          shardId: shard.ShardId,
-          parentShardIds: [shard.ParentShardId, shard.AdjacentParentShardId].filter((id): id is string => id !== undefined),
-          ...(shard.HashKeyRange?.StartingHashKey !== undefined && shard.HashKeyRange.EndingHashKey !== undefined
-            ? { hashKeyRange: { startingHashKey: shard.HashKeyRange.StartingHashKey, endingHashKey: shard.HashKeyRange.EndingHashKey } }
-            : {}),
-          ...(shard.SequenceNumberRange?.StartingSequenceNumber !== undefined ? { startingSequenceNumber: shard.SequenceNumberRange.StartingSequenceNumber } : {}),
-        });
-      }
-      nextToken = page.NextToken;
-    } while (nextToken !== undefined && !this.stopped);
-    return shards;
-  }
-
-  private streamRef(): { StreamName: string } | { StreamARN: string } {
-    const name = this.options.streamName;
-    return name.startsWith('arn:') ? { StreamARN: name } : { StreamName: name };
-  }
-
-  /** Reads one shard from its checkpoint to its end (or until stopped). */
+  /** Reads one shard, then gives its lease back; a shard released after failed checkpoints is reopened later. */
   private async readShard(state: ShardState): Promise<void> {
     const { shardId } = state.shard;
     const log = this.logger.child({ shardId });
+    const trouble: Trouble = {};
+    const signal = this.timers.signal();
+    try {
+      await this.readShardFromLease(state, trouble, signal.signal, log);
+    } finally {
+      signal.dispose();
+      await this.options.checkpointStore.release(shardId).catch(() => undefined);
+    }
+    if (trouble.kind !== undefined && !this.stopped) this.afterTrouble(state, trouble, log);
+  }
+
+  /** Reads one shard from its checkpoint to its end (or until stopped, or until its checkpoints keep failing). */
+  private async readShardFromLease(state: ShardState, trouble: Trouble, signal: AbortSignal, log: Logger): Promise<void> {
+    const { shardId } = state.shard;
     const store = this.options.checkpointStore;
     const known = new Set([...this.shards.keys(), ...this.stored.keys()]);
     const fromTrimHorizon = startsAtTrimHorizon(state.shard, known, state.discoveredLater);
-    const lease = await store.acquire({
-      shardId,
-      parentShardIds: state.shard.parentShardIds,
-      ...(state.shard.hashKeyRange ? { hashKeyRange: state.shard.hashKeyRange } : {}),
-      initialCheckpoint: fromTrimHorizon ? 'TRIM_HORIZON' : this.initialSentinel(),
-    });
+    let lease: StoredShard;
+    try {
+      lease = await this.withStoreRetry(shardId, state, trouble, () =>
+        store.acquire({
+          shardId,
+          parentShardIds: state.shard.parentShardIds,
+          ...(state.shard.hashKeyRange ? { hashKeyRange: state.shard.hashKeyRange } : {}),
+          initialCheckpoint: fromTrimHorizon ? 'TRIM_HORIZON' : this.initialSentinel(),
+        }),
+      );
+    } catch (error) {
+      if (trouble.kind !== undefined) return; // released and retried later (or lost)
+      throw error;
+    }
     try {
       if (lease.checkpoint?.sequenceNumber === 'SHARD_END') {
         state.status = 'finished';
@@ -277,7 +292,14 @@ class PollingRun {
           { shardId },
         );
       }
-      const checkpointer: Checkpointer = { checkpoint: (position) => store.checkpoint(shardId, position) };
+      const checkpointer: Checkpointer = {
+        checkpoint: async (position) => {
+          if (trouble.kind !== undefined) {
+            throw new CheckpointError(`not checkpointing ${shardId} at ${formatPosition(position)}: the shard is being released`, { shardId });
+          }
+          await this.withStoreRetry(shardId, state, trouble, () => store.checkpoint(shardId, position));
+        },
+      };
       const opened = await this.emit((ack) => ({
         type: 'opened',
         shardId,
@@ -290,35 +312,51 @@ class PollingRun {
           ...(resume ? { lastCheckpoint: resume } : {}),
         },
       }));
+      if (trouble.kind !== undefined) return this.giveUp(shardId, trouble, log);
       if (opened.status === 'failed' || this.stopped) return;
 
-      const start: StartSpec = resume ? { type: 'AT_SEQUENCE_NUMBER', position: resume } : fromTrimHorizon ? { type: 'TRIM_HORIZON' } : this.initialSpec();
-      log.info(`Reading from ${resume ? `checkpoint ${formatPosition(resume)}` : start.type}`);
+      let start: StartSpec = resume ? { type: 'AT_SEQUENCE_NUMBER', position: resume } : fromTrimHorizon ? { type: 'TRIM_HORIZON' } : this.initialSpec();
+      let reopen: StartSpec = start;
+      if (start.type === 'LATEST') {
+        // LATEST is remembered: the time it was taken (a second early, for clock skew) is stored before the first read,
+        // and a restart, or an iterator expiring before the first record, reopens AT_TIMESTAMP of it (at-least-once).
+        const at = lease.latestStartedAt ?? new Date(Date.now() - 1_000);
+        if (lease.latestStartedAt === undefined) {
+          try {
+            await this.withStoreRetry(shardId, state, trouble, () => store.rememberLatestStart(shardId, at));
+          } catch {
+            return this.giveUp(shardId, trouble, log);
+          }
+        } else start = { type: 'AT_TIMESTAMP', timestamp: at };
+        reopen = { type: 'AT_TIMESTAMP', timestamp: at };
+      }
+      log.info(`Reading from ${resume ? `checkpoint ${formatPosition(resume)}` : start.type === 'AT_TIMESTAMP' ? `${start.timestamp.toISOString()} (AT_TIMESTAMP)` : start.type}`);
       let lastProcessed: CheckpointPosition | undefined = resume;
-      // An iterator that expires before the first record must not reopen at LATEST (records written meanwhile would
-      // be skipped): reopen at the time LATEST was taken, a second early for clock skew (at-least-once).
-      const reopen: StartSpec = start.type === 'LATEST' ? { type: 'AT_TIMESTAMP', timestamp: new Date(Date.now() - 1_000) } : start;
-      let iterator = await this.getIterator(shardId, lastProcessed ? { type: 'AT_SEQUENCE_NUMBER', position: lastProcessed } : start);
+      let iterator = await this.calls.getIterator(shardId, lastProcessed ? { type: 'AT_SEQUENCE_NUMBER', position: lastProcessed } : start, signal);
       while (!this.stopped) {
+        if (trouble.kind !== undefined) return this.giveUp(shardId, trouble, log);
         const startedAt = Date.now();
         let page: GetRecordsCommandOutput;
         let wire: readonly WireRecord[];
         try {
           const current = iterator;
           if (this.options.rawRecordParsing ?? true) {
-            const result = await this.call('GetRecords', shardId, () => getRecordsRaw(this.options.client, { ShardIterator: current, Limit: this.maxRecords }, this.abort.signal));
+            const result = await this.calls.call('GetRecords', shardId, (s) => getRecordsRaw(this.options.client, { ShardIterator: current, Limit: this.maxRecords }, s), { signal });
             page = result.output;
             wire = result.records;
           } else {
-            page = await this.call('GetRecords', shardId, () =>
-              this.options.client.send(new GetRecordsCommand({ ShardIterator: current, Limit: this.maxRecords }), { abortSignal: this.abort.signal }),
+            page = await this.calls.call(
+              'GetRecords',
+              shardId,
+              (s) => this.options.client.send(new GetRecordsCommand({ ShardIterator: current, Limit: this.maxRecords }), { abortSignal: s }),
+              { signal },
             );
             wire = page.Records ?? [];
           }
         } catch (error) {
           if (classifyKinesisError(error) !== 'expired-iterator') throw error;
           log.warn(`Shard iterator expired: reopening after ${formatPosition(lastProcessed)}`);
-          iterator = await this.getIterator(shardId, lastProcessed ? { type: 'AT_SEQUENCE_NUMBER', position: lastProcessed } : reopen);
+          iterator = await this.calls.getIterator(shardId, lastProcessed ? { type: 'AT_SEQUENCE_NUMBER', position: lastProcessed } : reopen, signal);
           continue;
         }
         const records = toKinesisRecords(wire, shardId, {
@@ -335,6 +373,7 @@ class PollingRun {
             ack,
             ...(page.MillisBehindLatest === undefined ? {} : { millisBehindLatest: page.MillisBehindLatest }),
           }));
+          if (trouble.kind !== undefined) return this.giveUp(shardId, trouble, log);
           if (outcome.status === 'failed' || this.stopped) return; // the shard stopped: nothing more is read or checkpointed
           lastProcessed = last.position;
         }
@@ -345,7 +384,7 @@ class PollingRun {
         iterator = page.NextShardIterator;
         const caughtUp = records.length === 0 || page.MillisBehindLatest === 0;
         const waitMs = caughtUp ? this.idlePollMs : this.minPollMs - (Date.now() - startedAt);
-        if (waitMs > 0) await this.sleep(waitMs);
+        if (waitMs > 0) await this.timers.sleep(waitMs);
       }
     } catch (error) {
       if (this.stopped || classifyKinesisError(error) === 'aborted') return;
@@ -354,9 +393,76 @@ class PollingRun {
         return;
       }
       throw error;
-    } finally {
-      await store.release(shardId).catch(() => undefined);
     }
+  }
+
+  /**
+   * Runs a store write with retries; when it still fails, marks the shard as troubled (lost lease, or failing
+   * checkpoints) so its reader gives it up, and rethrows. A success resets the shard's reopen backoff.
+   */
+  private async withStoreRetry<T>(shardId: string, state: ShardState, trouble: Trouble, write: () => Promise<T>): Promise<T> {
+    let result: T | undefined;
+    try {
+      await writeWithRetry(
+        async () => {
+          result = await write();
+        },
+        shardId,
+        {
+          attempts: this.options.checkpointAttempts ?? 6,
+          baseMs: this.options.retryBaseMs ?? 100,
+          capMs: this.options.retryCapMs ?? 5_000,
+          random: this.random,
+          sleep: (ms) => this.timers.sleep(ms),
+          stopped: () => this.stopped,
+          onRetry: (error, attempt, delayMs) =>
+            this.logger.child({ shardId }).warn(`Checkpoint store write failed (${error.message}); retry ${attempt} in ${delayMs} ms`),
+        },
+      );
+    } catch (error) {
+      if (!this.stopped && trouble.kind === undefined) {
+        trouble.kind = error instanceof LeaseLostError ? 'lease-lost' : 'failed';
+        trouble.error = error as Error;
+      }
+      throw error;
+    }
+    state.failuresInARow = 0;
+    return result as T;
+  }
+
+  /** Closes the shard's consumer as a lost lease (so nothing is checkpointed past this point). */
+  private async giveUp(shardId: string, trouble: Trouble, log: Logger): Promise<void> {
+    log.warn(
+      trouble.kind === 'lease-lost'
+        ? `Lease lost (${trouble.error?.message ?? 'taken by another worker'}): closing the shard's consumer without checkpointing`
+        : `Checkpoints keep failing (${trouble.error?.message ?? 'unknown error'}): closing the shard's consumer and releasing the shard`,
+    );
+    await this.emit((ack) => ({ type: 'leaseLost', shardId, ack }));
+  }
+
+  /** After a release: a lost lease stays with its new owner; a shard whose checkpoints failed is reopened after a backoff. */
+  private afterTrouble(state: ShardState, trouble: Trouble, log: Logger): void {
+    if (trouble.kind === 'lease-lost') {
+      state.status = 'lost';
+      log.error(`Another worker holds the lease of ${state.shard.shardId} now: this process no longer reads it (restart to take it back)`);
+      return;
+    }
+    state.status = 'backoff';
+    state.failuresInARow++;
+    const delayMs = this.reopenDelay(state.failuresInARow - 1);
+    log.warn(`Shard released after failed checkpoints; reopening it from its stored checkpoint in ${delayMs} ms`);
+    void this.timers.sleep(delayMs).then(() => {
+      if (this.stopped || state.status !== 'backoff') return;
+      state.status = 'waiting';
+      this.schedule();
+    });
+  }
+
+  /** Capped exponential delay with jitter, never below half the step (so a released shard is not reopened at once). */
+  private reopenDelay(round: number): number {
+    const base = this.options.reopenDelayMs ?? 1_000;
+    const ceiling = Math.min(REOPEN_CAP_MS, base * 2 ** Math.min(round, 16));
+    return Math.round(ceiling / 2 + backoffWithJitter(0, ceiling / 2, ceiling / 2, this.random));
   }
 
   /** The shard was read to its end: the consumer finishes, `SHARD_END` is stored, then its children may start. */
@@ -376,13 +482,31 @@ class PollingRun {
       log.error(`The consumer failed at the end of the shard: SHARD_END not stored, its children wait until the next start`);
       return;
     }
-    try {
-      await this.options.checkpointStore.checkpoint(shardId, SHARD_END_CHECKPOINT, children.map((c) => c.shardId));
-    } catch (error) {
-      const failure = error instanceof CheckpointError ? error : new CheckpointError((error as Error).message, { cause: error, shardId });
-      log.error(`Storing SHARD_END failed (${failure.message}): the children wait until the next start`);
-      return;
+    // The consumer is done with the shard: storing SHARD_END is retried until it works, or the children never start.
+    for (let round = 0; !this.stopped; round++) {
+      const trouble: Trouble = {};
+      try {
+        await this.withStoreRetry(shardId, state, trouble, () =>
+          this.options.checkpointStore.checkpoint(
+            shardId,
+            SHARD_END_CHECKPOINT,
+            children.map((c) => c.shardId),
+          ),
+        );
+        break;
+      } catch (error) {
+        if (this.stopped) return;
+        if (trouble.kind === 'lease-lost') {
+          log.error(`Storing SHARD_END failed: ${(error as Error).message}; the new owner of the lease finishes the shard`);
+          state.status = 'lost';
+          return;
+        }
+        const delayMs = this.reopenDelay(round);
+        log.warn(`Storing SHARD_END failed (${(error as Error).message}): trying again in ${delayMs} ms (the children start once it is stored)`);
+        await this.timers.sleep(delayMs);
+      }
     }
+    if (this.stopped) return;
     log.info(`Shard ended${children.length > 0 ? `; children: ${children.map((c) => c.shardId).join(', ')}` : ''}`);
     state.status = 'finished';
     this.done.add(shardId);
@@ -393,7 +517,9 @@ class PollingRun {
 
   private async shardVanished(shardId: string, error: unknown, log: Logger): Promise<void> {
     try {
-      await this.options.client.send(new DescribeStreamSummaryCommand(this.streamRef()), { abortSignal: this.abort.signal });
+      await this.options.client.send(new DescribeStreamSummaryCommand(this.calls.streamRef()), {
+        abortSignal: this.runSignal.signal,
+      });
     } catch (describeError) {
       if (classifyKinesisError(describeError) === 'not-found') {
         throw new SourceError(
@@ -406,68 +532,11 @@ class PollingRun {
     await this.emit((ack) => ({ type: 'leaseLost', shardId, ack }));
   }
 
-  private async getIterator(shardId: string, spec: StartSpec): Promise<string> {
-    const input: GetShardIteratorCommandInput = { ...this.streamRef(), ShardId: shardId, ShardIteratorType: spec.type };
-    if (spec.type === 'AT_TIMESTAMP') input.Timestamp = spec.timestamp;
-    if (spec.type === 'AT_SEQUENCE_NUMBER') input.StartingSequenceNumber = spec.position.sequenceNumber;
-    const out = await this.call('GetShardIterator', shardId, () => this.options.client.send(new GetShardIteratorCommand(input), { abortSignal: this.abort.signal }));
-    if (out.ShardIterator === undefined) throw new SourceError(`GetShardIterator gave no iterator for ${shardId}`, { shardId });
-    return out.ShardIterator;
-  }
-
-  /** Runs a Kinesis call, retrying throttles and network errors with capped exponential backoff and full jitter. */
-  private async call<T>(operation: string, shardId: string | undefined, send: () => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await send();
-      } catch (error) {
-        const kind = classifyKinesisError(error);
-        if (this.stopped) throw error;
-        if (kind === 'fatal') {
-          throw new SourceError(`${operation} on ${this.options.streamName}${shardId ? `/${shardId}` : ''} failed: ${(error as Error).message}; check the stream name, region, endpoint and permissions`, {
-            cause: error,
-            ...(shardId ? { shardId } : {}),
-          });
-        }
-        if (kind !== 'throttled' && kind !== 'network') throw error;
-        const delayMs = backoffWithJitter(attempt, this.options.retryBaseMs ?? 100, this.options.retryCapMs ?? 5_000, this.random);
-        (shardId ? this.logger.child({ shardId }) : this.logger).warn(
-          `${operation} ${kind === 'throttled' ? 'throttled' : 'failed'} (${(error as Error).name}: ${(error as Error).message}); retry ${attempt + 1} in ${delayMs} ms`,
-        );
-        await this.sleep(delayMs);
-        if (this.stopped) throw error;
-      }
-    }
-  }
-
   /** Emits an event and waits for the runtime's ack (a stopped source counts as a failed ack). */
   private emit(make: (ack: (outcome: EventOutcome) => void) => ShardEvent): Promise<EventOutcome> {
-    if (this.stopped) return Promise.resolve({ status: 'failed', error: new SourceError('the polling source stopped') });
-    return new Promise<EventOutcome>((resolve) => {
-      const onAbort = (): void => resolve({ status: 'failed', error: new SourceError('the polling source stopped') });
-      this.abort.signal.addEventListener('abort', onAbort, { once: true });
-      this.subscriber.next(
-        make((outcome) => {
-          this.abort.signal.removeEventListener('abort', onAbort);
-          resolve(outcome);
-        }),
-      );
-    });
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.stopped) return resolve();
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.abort.signal.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      this.abort.signal.addEventListener('abort', onAbort, { once: true });
-    });
+    const stoppedOutcome = (): EventOutcome => ({ status: 'failed', error: new SourceError('the polling source stopped') });
+    if (this.stopped) return Promise.resolve(stoppedOutcome());
+    return this.timers.wait<EventOutcome>((settle) => this.subscriber.next(make(settle)), stoppedOutcome);
   }
 
   private initialSentinel(): CheckpointSentinel {

@@ -1,18 +1,27 @@
 import { PollingRecordSource } from '../../adapters/polling/polling-record-source';
 import { parseInitialPosition } from '../../adapters/polling/parse-initial-position';
-import { createCheckpointStore, parseCheckpointStoreSpec } from '../../checkpoint-stores/create-checkpoint-store';
+import { assertSeparateCheckpoints, createCheckpointStore, parseCheckpointStoreSpec } from '../../checkpoint-stores/create-checkpoint-store';
 import { createKinesisClient } from '../../kinesis/create-kinesis-client';
 import { type CliAdapter } from '../cli-adapter';
 
 /**
  * `--adapter polling`: reads every shard of the stream directly with GetRecords (no Java), one reader per shard,
  * checkpoints in a file (`.shardline/checkpoints` by default) or in a KCL lease table (`--checkpoints dynamodb:TABLE`).
+ * Each consumer keeps its own checkpoints (a file per application and stream, a lease table per application): a value
+ * under which two consumers would share them is refused.
+ *
+ * Before any consumer starts, each stream is checked within `--startup-timeout-ms` (default 30 s): an unreachable
+ * endpoint, an unknown host or a missing stream ends the run with one line saying what to check (exit 1).
  */
 export const pollingCliAdapter: CliAdapter = {
   name: 'polling',
   description: 'reads every shard directly with GetRecords (no Java)',
-  setup: (consumers, options, { logger }) => {
+  setup: async (consumers, options, { logger }) => {
     const spec = parseCheckpointStoreSpec(options.checkpoints);
+    assertSeparateCheckpoints(
+      spec,
+      consumers.map((consumer) => ({ consumerName: consumer.name, applicationName: consumer.options.applicationName, streamName: options.stream ?? consumer.options.streamName })),
+    );
     const from = options.from === undefined ? undefined : parseInitialPosition(options.from);
     const clients = new Map<string, ReturnType<typeof createKinesisClient>>();
     const sources = consumers.map((consumer) => {
@@ -30,16 +39,20 @@ export const pollingCliAdapter: CliAdapter = {
         checkpointStore: createCheckpointStore(spec, { applicationName: consumer.options.applicationName, streamName, region }),
         initialPosition: from ?? consumer.options.initialPosition,
         logger,
+        ...(options.startupTimeoutMs === undefined ? {} : { startupTimeoutMs: options.startupTimeoutMs }),
+        ...(options.endpoint === undefined ? {} : { endpointDescription: `--endpoint ${options.endpoint}` }),
       });
     });
-    return Promise.resolve({
-      sources,
-      handleSignals: true,
-      stdoutReserved: false,
-      dispose: async () => {
-        await Promise.allSettled(sources.map((source) => source.close()));
-        for (const client of clients.values()) client.destroy();
-      },
-    });
+    const dispose = async (): Promise<void> => {
+      await Promise.allSettled(sources.map((source) => source.close()));
+      for (const client of clients.values()) client.destroy();
+    };
+    try {
+      await Promise.all(sources.map((source) => source.checkStream()));
+    } catch (error) {
+      await dispose();
+      throw error;
+    }
+    return { sources, handleSignals: true, stdoutReserved: false, dispose };
   },
 };

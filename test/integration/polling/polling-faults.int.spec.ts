@@ -62,6 +62,7 @@ async function run(
     idlePollIntervalMs: 100,
     retryBaseMs: 100,
     retryCapMs: 400,
+    retryWarnIntervalMs: 0, // every retry logged: the tests read the delays from the lines
     random,
     ...extra,
   });

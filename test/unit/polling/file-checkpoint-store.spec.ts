@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileCheckpointStore } from '../../../src/checkpoint-stores/file-checkpoint-store';
 import { ConfigurationError } from '../../../src/core/errors';
@@ -41,7 +41,7 @@ describe('FileCheckpointStore', () => {
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
     writeFileSync(lock, dead.stdout);
     await second.open();
-    expect(readFileSync(lock, 'utf8')).toBe(String(process.pid));
+    expect(JSON.parse(readFileSync(lock, 'utf8'))).toMatchObject({ pid: process.pid, hostname: hostname() });
     await second.close();
     expect(existsSync(lock)).toBe(false);
   });

@@ -139,7 +139,11 @@ describe('PollingRecordSource', () => {
     kinesis.on(ListShardsCommand).resolves({ Shards: [{ ...RANGE, ShardId: 'shard-0' }] });
     kinesis.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it' });
     kinesis.on(GetRecordsCommand).rejects(new ResourceNotFoundException({ message: 'Stream s not found', $metadata: {} }));
-    kinesis.on(DescribeStreamSummaryCommand).rejects(new ResourceNotFoundException({ message: 'Stream s not found', $metadata: {} }));
+    // The stream exists at start-up (the first describe), then is deleted.
+    kinesis
+      .on(DescribeStreamSummaryCommand)
+      .resolvesOnce({ StreamDescriptionSummary: undefined })
+      .rejects(new ResourceNotFoundException({ message: 'Stream s not found', $metadata: {} }));
     const source = makeSource(new MemoryCheckpointStore());
     const run = collect(source);
     await until(() => run.error() !== undefined);

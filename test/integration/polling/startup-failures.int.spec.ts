@@ -1,0 +1,55 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { kinesaliteEndpoint } from '../../harness/endpoints';
+import { tempDir, uniqueName } from './polling-test-kit';
+
+jest.setTimeout(120_000);
+
+const ROOT = join(__dirname, '../../..');
+
+/** Runs the built CLI (`dist/`, through bin/shardline.js) on the kill -9 fixture consumer with the polling adapter. */
+function runCli(args: readonly string[], stream = 'flights'): { status: number | null; stderr: string; ms: number } {
+  const started = Date.now();
+  const out = spawnSync(
+    process.execPath,
+    [join(ROOT, 'bin/shardline.js'), 'run', join(__dirname, 'fixtures/kill9.consumer.ts'), '--adapter', 'polling', '--region', 'us-east-1', '--checkpoints', `file:${tempDir()}`, ...args],
+    { cwd: ROOT, env: { ...process.env, SHARDLINE_IT_STREAM: stream, SHARDLINE_IT_OUT: join(tempDir(), 'out') }, encoding: 'utf8', timeout: 60_000 },
+  );
+  return { status: out.status, stderr: out.stderr, ms: Date.now() - started };
+}
+
+/** stderr lines other than Node's own warnings about the SDK's Node version. */
+function lines(stderr: string): string[] {
+  return stderr.split('\n').filter((l) => l.trim() !== '' && !/NodeVersionSupportWarning|node --trace-warnings|versions published after/.test(l));
+}
+
+describe('polling start-up failures (built CLI)', () => {
+  it('gives up on an unreachable endpoint after --startup-timeout-ms with one line naming the endpoint, exit 1', () => {
+    const result = runCli(['--endpoint', 'http://127.0.0.1:1', '--startup-timeout-ms', '2000', '--stream', uniqueName('nowhere')]);
+    expect(result.status).toBe(1);
+    expect(result.ms).toBeLessThan(15_000);
+    const errorLines = lines(result.stderr);
+    expect(errorLines).toHaveLength(1);
+    expect(errorLines[0]).toMatch(/^shardline: cannot reach Kinesis at --endpoint http:\/\/127\.0\.0\.1:1 .*check --endpoint\/--region/);
+  });
+
+  it('gives up on an unknown host the same way', () => {
+    const result = runCli(['--endpoint', 'http://no-such-host.invalid:4567', '--startup-timeout-ms', '2000']);
+    expect(result.status).toBe(1);
+    expect(result.ms).toBeLessThan(15_000);
+    const errorLines = lines(result.stderr);
+    expect(errorLines).toHaveLength(1);
+    expect(errorLines[0]).toMatch(/no-such-host\.invalid/);
+  });
+
+  it('names the stream actually requested (--stream overrides the decorator) when it does not exist, once', () => {
+    const requested = uniqueName('missing');
+    const result = runCli(['--endpoint', kinesaliteEndpoint(), '--stream', requested, '--startup-timeout-ms', '5000'], 'decorator-stream');
+    expect(result.status).toBe(1);
+    const errorLines = lines(result.stderr);
+    expect(errorLines).toHaveLength(1);
+    expect(errorLines[0]).toContain(`stream ${requested} does not exist`);
+    expect(errorLines[0]).toContain(`shardline streams create ${requested}`);
+    expect(result.stderr).not.toContain('decorator-stream');
+  });
+});
