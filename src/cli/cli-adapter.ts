@@ -2,6 +2,7 @@ import { type RecordSource } from '../adapters/record-source';
 import { type DependencyContainer } from 'tsyringe';
 import { type ConsumerDefinition } from '../decorators/metadata-types';
 import { type AppLogger } from '../core/logger';
+import { type MetricsRecorder } from '../metrics/metrics-recorder';
 
 /** Options of `shardline run`, shared by every adapter (each reads the ones it needs). */
 export interface RunOptions {
@@ -47,5 +48,9 @@ export interface CliAdapter {
   readonly maxConsumers?: number;
   /** Runs before the user's module is loaded (KCL: reserve stdout, so even a top-level console.log cannot reach it). */
   prepare?(): void;
-  setup(consumers: readonly ConsumerDefinition[], options: RunOptions, context: { logger: AppLogger; container: DependencyContainer }): Promise<AdapterSetup>;
+  setup(
+    consumers: readonly ConsumerDefinition[],
+    options: RunOptions,
+    context: { logger: AppLogger; container: DependencyContainer; metrics?: MetricsRecorder },
+  ): Promise<AdapterSetup>;
 }

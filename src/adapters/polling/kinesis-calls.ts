@@ -11,6 +11,7 @@ import { ShardlineError, SourceError, StartupError } from '../../core/errors';
 import { type Logger } from '../../core/logger';
 import { backoffWithJitter } from '../../core/sleep';
 import { classifyKinesisError } from './kinesis-error-kind';
+import { type GetRecordsResult } from '../../metrics/metrics-recorder';
 import { type RunTimers } from './run-timers';
 import { type DiscoveredShard } from './shard-lineage';
 
@@ -31,6 +32,8 @@ export interface KinesisCallsOptions {
   /** At most one retry warning per operation and shard in this many ms (the others are counted in the next line). */
   readonly retryWarnIntervalMs: number;
   readonly random: () => number;
+  /** Told of each attempt of an operation (duration and result), e.g. for GetRecords metrics. */
+  readonly observe?: (operation: string, shardId: string | undefined, durationMs: number, result: GetRecordsResult) => void;
   /** How to name the endpoint in a start-up error (`--endpoint http://…` or `region eu-west-1`); derived from the client otherwise. */
   readonly endpointDescription?: string;
 }
@@ -129,11 +132,16 @@ export class KinesisCalls {
   /** Runs a Kinesis call, retrying throttles and network errors with capped exponential backoff and full jitter. */
   async call<T>(operation: string, shardId: string | undefined, send: (signal: AbortSignal) => Promise<T>, limits: CallLimits): Promise<T> {
     const { timers } = this.options;
+    const observe = this.options.observe;
     for (let attempt = 0; ; attempt++) {
+      const started = observe === undefined ? 0 : performance.now();
       try {
-        return await send(limits.signal);
+        const result = await send(limits.signal);
+        observe?.(operation, shardId, performance.now() - started, 'ok');
+        return result;
       } catch (error) {
         const kind = classifyKinesisError(error);
+        if (kind !== 'aborted') observe?.(operation, shardId, performance.now() - started, kind === 'throttled' ? 'throttled' : kind === 'expired-iterator' ? 'expired_iterator' : 'error');
         if (timers.isCancelled) throw error;
         if (kind === 'aborted' && limits.deadline !== undefined && Date.now() >= limits.deadline - 5) {
           throw await this.startupTimeout(error, operation);

@@ -1,3 +1,4 @@
+import { type MetricsRecorder } from '../../metrics/metrics-recorder';
 import { type KinesisClient } from '@aws-sdk/client-kinesis';
 import { type CheckpointStore } from '../../checkpoint-stores/checkpoint-store';
 import { type InitialPosition } from '../../core/consumer-options';
@@ -52,4 +53,6 @@ export interface PollingRecordSourceOptions {
   readonly rawRecordParsing?: boolean;
   /** Random numbers for the jitter (tests pass a fixed one). Default Math.random. */
   readonly random?: () => number;
+  /** Told of every GetRecords call (duration and result), labelled with this application name. Default: none. */
+  readonly metrics?: { readonly recorder: MetricsRecorder; readonly application: string };
 }

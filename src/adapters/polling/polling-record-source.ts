@@ -17,6 +17,7 @@ import { type PollingRecordSourceOptions } from './polling-options';
 import { writeWithRetry } from './checkpoint-retry';
 import { classifyKinesisError } from './kinesis-error-kind';
 import { KinesisCalls, type KinesisCallsOptions, type StartSpec } from './kinesis-calls';
+import { type MetricsRecorder } from '../../metrics/metrics-recorder';
 import { getRecordsRaw } from './get-records-raw';
 import { toKinesisRecords, type WireRecord } from './record-converter';
 import { RunTimers } from './run-timers';
@@ -132,6 +133,14 @@ function callsOptions(options: PollingRecordSourceOptions, timers: RunTimers, lo
     retryWarnIntervalMs: options.retryWarnIntervalMs ?? 10_000,
     random: options.random ?? Math.random,
     ...(options.endpointDescription === undefined ? {} : { endpointDescription: options.endpointDescription }),
+    ...(options.metrics === undefined ? {} : { observe: getRecordsObserver(options.metrics.recorder, options.metrics.application, options.streamName) }),
+  };
+}
+
+/** Reports GetRecords attempts (the other operations are not measured). */
+function getRecordsObserver(recorder: MetricsRecorder, application: string, stream: string): NonNullable<KinesisCallsOptions['observe']> {
+  return (operation, shardId, durationMs, result) => {
+    if (operation === 'GetRecords' && shardId !== undefined) recorder.getRecordsCalled?.({ application, stream, shardId }, { durationMs, result });
   };
 }
 

@@ -16,7 +16,7 @@ import { type CliAdapter } from '../cli-adapter';
 export const pollingCliAdapter: CliAdapter = {
   name: 'polling',
   description: 'reads every shard directly with GetRecords (no Java)',
-  setup: async (consumers, options, { logger }) => {
+  setup: async (consumers, options, { logger, metrics }) => {
     const spec = parseCheckpointStoreSpec(options.checkpoints);
     assertSeparateCheckpoints(
       spec,
@@ -41,6 +41,7 @@ export const pollingCliAdapter: CliAdapter = {
         logger,
         ...(options.startupTimeoutMs === undefined ? {} : { startupTimeoutMs: options.startupTimeoutMs }),
         ...(options.endpoint === undefined ? {} : { endpointDescription: `--endpoint ${options.endpoint}` }),
+        ...(metrics === undefined ? {} : { metrics: { recorder: metrics, application: consumer.options.applicationName } }),
       });
     });
     const dispose = async (): Promise<void> => {

@@ -73,7 +73,7 @@ async function run(modulePath: string, options: RunOptions, adapterGiven: boolea
   const observability = await startObservability(options, adapter.name, shardlineVersion(), logger);
   let setup: Awaited<ReturnType<typeof adapter.setup>>;
   try {
-    setup = await adapter.setup(definitions, options, { logger, container });
+    setup = await adapter.setup(definitions, options, { logger, container, ...(observability.recorder ? { metrics: observability.recorder } : {}) });
   } catch (error) {
     await observability.dispose();
     throw error;

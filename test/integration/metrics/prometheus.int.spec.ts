@@ -106,6 +106,7 @@ describe('metrics scraped by a real Prometheus', () => {
     expect(await query(`sum(shardline_checkpoints_total{stream="${stream}",result="ok"})`)).toBeGreaterThan(0);
     expect(await query(`sum(shardline_errors_total{stream="${stream}"})`)).toBe(0);
     expect(await query('up{job="shardline"}')).toBe(1);
+    expect(await query(`sum(shardline_get_records_total{stream="${stream}",result="ok"})`)).toBeGreaterThanOrEqual(4);
 
     const ready = await fetch(`http://127.0.0.1:${METRICS_PORT}/readyz`);
     expect(ready.status).toBe(200);
