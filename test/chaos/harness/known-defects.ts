@@ -4,8 +4,6 @@
  * them anyway, to see them fail before the fix and pass after.
  */
 export const KNOWN_DEFECTS: Readonly<Record<string, string>> = {
-  'checkpoint-store-faults':
-    'issue 11 defect 4: one failed checkpoint write stops a shard forever in a live process (fix on another branch)',
 };
 
 /** `it`, or `it.skip` with the reason appended to the name while `key` is a known defect. */
