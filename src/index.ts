@@ -46,6 +46,23 @@ export { PollingRecordSource, type PollingRecordSourceOptions } from './adapters
 export { parseInitialPosition } from './adapters/polling/parse-initial-position';
 export { measureShardLag, type ShardLag } from './adapters/polling/measure-shard-lag';
 
+/* Metrics, health and the status page */
+export {
+  combineRecorders,
+  type MetricsRecorder,
+  type AppRef,
+  type ShardRef,
+  type ShardCloseReason,
+  type GetRecordsResult,
+} from './metrics/metrics-recorder';
+export { PrometheusMetrics, type PrometheusMetricsOptions } from './metrics/prometheus-metrics';
+export { EmfMetrics, type EmfMetricsOptions } from './metrics/emf-metrics';
+export { ShardStatusBoard, type ShardStatusBoardOptions } from './metrics/shard-status-board';
+export { MeteredRecordSource } from './metrics/metered-record-source';
+export { startMetricsServer, type MetricsServer, type MetricsServerOptions } from './metrics/metrics-server';
+export { renderStatusPage, type StatusPageOptions } from './metrics/status-page';
+export type { StatusSnapshot, ApplicationStatus, ShardStatus, ShardState, LagSample, ReadinessResult } from './metrics/status-snapshot';
+
 /* Checkpoint stores (polling adapter) */
 export {
   SHARD_END_CHECKPOINT,
@@ -112,6 +129,8 @@ export {
   StreamAdminError,
   ShardStoppedError,
   NonRetryableError,
+  LeaseLostError,
+  StartupError,
   type StoppedShard,
 } from './core/errors';
 export { KmsError } from './kms/kms-error';
