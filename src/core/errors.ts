@@ -56,9 +56,15 @@ export class HandlerError extends ShardlineError {
 /** A checkpoint could not be stored (or was refused by the daemon or the store). */
 export class CheckpointError extends ShardlineError {
   readonly shardId: string | undefined;
-  constructor(message: string, options: ErrorOptions & { shardId?: string } = {}) {
+  /**
+   * The adapter recovers from this failure by itself (it closes the shard and reopens it from its stored checkpoint,
+   * or the lease went to another worker): the runtime keeps the shard's records un-checkpointed and does not stop it.
+   */
+  readonly adapterRecovers: boolean;
+  constructor(message: string, options: ErrorOptions & { shardId?: string; adapterRecovers?: boolean } = {}) {
     super(message, options);
     this.shardId = options.shardId;
+    this.adapterRecovers = options.adapterRecovers ?? false;
   }
 }
 
@@ -120,7 +126,9 @@ export class NonRetryableError extends ShardlineError {}
  * A checkpoint store refused a write because another worker holds the shard's lease now (a failed conditional
  * write). Retrying cannot help: the shard is lost to this process, and nothing is checkpointed for it any more.
  */
-export class LeaseLostError extends CheckpointError {}
+export class LeaseLostError extends CheckpointError {
+  override readonly adapterRecovers = true;
+}
 
 /**
  * The polling adapter could not start: the stream does not exist, or Kinesis could not be reached within the

@@ -233,8 +233,12 @@ export class ShardWorker {
     } catch (error) {
       const checkpointError =
         error instanceof CheckpointError ? error : new CheckpointError(`checkpoint of ${this.shardId} failed: ${(error as Error).message}`, { cause: error, shardId: this.shardId });
-      this.logger.error(checkpointError.message);
+      this.logger.error(`${checkpointError.message} (the checkpoint stays at ${formatPosition(this.lastStored)})`);
       this.deps.reportError(checkpointError);
+      // A store outage the adapter recovers from itself (the polling adapter releases the shard and reopens it from
+      // its stored checkpoint; a lost lease closes it) is not a handler failure: the shard does not stop for it. Any
+      // other refused checkpoint (the daemon rejecting a position) stops it under the 'stop' policy.
+      if (checkpointError.adapterRecovers) return undefined;
       if (this.deps.definition.options.errors.onFailure === 'stop') return this.stopAfterFailure(checkpointError, false);
       return undefined;
     }

@@ -433,6 +433,10 @@ class PollingRun {
         trouble.kind = error instanceof LeaseLostError ? 'lease-lost' : 'failed';
         trouble.error = error as Error;
       }
+      // This source closes the shard and reopens it from its stored checkpoint (or lets it go, when the lease was lost).
+      if (error instanceof CheckpointError && !error.adapterRecovers) {
+        throw new CheckpointError(error.message, { cause: error.cause ?? error, adapterRecovers: true, ...(error.shardId !== undefined ? { shardId: error.shardId } : {}) });
+      }
       throw error;
     }
     state.failuresInARow = 0;

@@ -21,6 +21,9 @@ class Counting {
   }
 }
 
+// 1,000 shards take about a second alone; under a loaded CI machine, more.
+jest.setTimeout(30_000);
+
 describe('closed shards are released (issue 11, defect 9)', () => {
   it('holds no worker and no RxJS group after 1,000 shards were opened and closed, and a shard id opened again still works', async () => {
     const source = new InMemoryRecordSource();
