@@ -163,9 +163,15 @@ export class ShardWorker {
     this.logger.info(`Shutting down (${reason})`);
     if (wasOpen) {
       if (reason === 'leaseLost') await this.runHooks('leaseLost');
-      if (reason === 'shardEnded') await this.runHooks('shardEnded');
-      await this.runHooks('shutdown', reason);
+      const endHandled = reason === 'shardEnded' ? await this.runHooks('shardEnded') : true;
+      const shutdownHandled = await this.runHooks('shutdown', reason);
       if (reason === 'requested' || reason === 'stopped') await this.flushCheckpoint();
+      if (reason === 'shardEnded' && !(endHandled && shutdownHandled)) {
+        // The hooks that finish a shard (a manual consumer's final flush) failed: storing SHARD_END now would lose what
+        // they did not flush. The shard counts as failed, so its end is refused and it is read again after a restart.
+        this.logger.error('The shard end was not handled (a hook failed): SHARD_END is not stored; the shard is read again after a restart');
+        this.state = 'failed';
+      }
     }
     await this.dispose();
   }
@@ -187,7 +193,9 @@ export class ShardWorker {
       decoder: recordsHandler.decoder,
       logger: this.logger,
       invoke: (items, batch) => invokeAndSettle(method, this.instanceOrThrow(), [items, batch]),
-      deadLetter: (failed) => this.runHooks('deadLetter', failed, true),
+      deadLetter: async (failed) => {
+        await this.runHooks('deadLetter', failed, true);
+      },
       reportError: (error) => this.deps.reportError(error),
       ...(this.deps.metrics !== undefined ? { observe: this.observer(this.deps.metrics) } : {}),
     };
@@ -309,16 +317,20 @@ export class ShardWorker {
    * Runs every method registered for a hook. Errors of `init` and `deadLetter` hooks are thrown (`rethrow`);
    * errors of shutdown hooks are logged so that the rest of the shutdown still happens.
    */
-  private async runHooks(hook: LifecycleHook, arg?: unknown, rethrow = hook === 'init'): Promise<void> {
+  /** Runs a hook's methods; resolves false when one of them failed (logged), or rethrows with `rethrow`. */
+  private async runHooks(hook: LifecycleHook, arg?: unknown, rethrow = hook === 'init'): Promise<boolean> {
+    let ok = true;
     for (const entry of this.deps.definition.hooks) {
       if (entry.hook !== hook) continue;
       try {
         await invokeAndSettle(this.method(entry.methodKey), this.instanceOrThrow(), arg === undefined ? [] : [arg]);
       } catch (error) {
         if (rethrow) throw error;
+        ok = false;
         this.logger.error(`${this.deps.definition.name}.${entry.methodKey} (@${hook}) failed: ${(error as Error).message}`);
       }
     }
+    return ok;
   }
 
   private method(key: string): Method {

@@ -283,7 +283,7 @@ export class ShardlineApp {
     this.groupEnds.next(event.shardId);
     const endedAs = worker?.endedAs;
     if (event.type === 'shardEnded' && worker !== undefined && endedAs !== 'shardEnded') {
-      const how = endedAs === 'failed' ? 'stopped after a failure' : `closed (${endedAs ?? 'not closed'}) before its end was handled`;
+      const how = endedAs === 'failed' ? 'failed (a handler, or a hook that finishes the shard)' : `closed (${endedAs ?? 'not closed'}) before its end was handled`;
       event.ack({
         status: 'failed',
         error: new ShardlineError(`the end of ${event.shardId} was not handled: the shard ${how}, so SHARD_END must not be stored (the shard is read again after a restart)`),
