@@ -164,6 +164,12 @@ export class BatchRunner {
     } catch (error) {
       return { ok: false, error: error instanceof Error ? error : new Error(String(error)), failed: undefined };
     }
+    const invalid = invalidItemFailures(result, records);
+    if (invalid !== undefined) {
+      // As Lambda does with an invalid item identifier: the whole call failed (retried, then the policy).
+      this.deps.logger.warn(`${this.deps.consumerName}.${this.deps.methodKey} ${invalid}: the whole batch counts as failed`);
+      return { ok: false, error: new Error(`the handler ${invalid}`), failed: undefined };
+    }
     const reported = isBatchItemFailures(result) ? new Set(result.failedSequenceNumbers) : undefined;
     const failed = reported === undefined ? [] : indices.filter((i) => reported.has(this.batch.records[i]!.sequenceNumber));
     for (const i of indices) if (!failed.includes(i)) this.done[i] = true;
@@ -256,4 +262,17 @@ export class BatchRunner {
     const records: readonly KinesisRecord[] = this.batch.records;
     return `${formatPosition(records[indices[0]!])}..${formatPosition(records[indices[indices.length - 1]!])}`;
   }
+}
+
+/**
+ * Why a handler's item-failure report cannot be trusted (a `failedSequenceNumbers` that is not a list of strings, or
+ * that names records not in the call), or undefined when it is fine or absent.
+ */
+function invalidItemFailures(result: unknown, records: readonly KinesisRecord[]): string | undefined {
+  if (typeof result !== 'object' || result === null || !('failedSequenceNumbers' in result)) return undefined;
+  if (!isBatchItemFailures(result)) return 'returned a failedSequenceNumbers that is not a list of sequence-number strings';
+  const known = new Set(records.map((r) => r.sequenceNumber));
+  const unknown = result.failedSequenceNumbers.filter((s) => !known.has(s));
+  if (unknown.length === 0) return undefined;
+  return `reported as failed ${unknown.length} sequence numbers that are not in its batch (${unknown.slice(0, 3).join(', ')}${unknown.length > 3 ? ', …' : ''})`;
 }

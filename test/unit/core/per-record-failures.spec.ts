@@ -136,6 +136,32 @@ describe('one bad record does not poison its batch (issue 11, defect 3)', () => 
       await expect(t.app.done).rejects.toThrow(/checkpoint stays at 2/);
     });
 
+    it('a report naming records not in the batch fails the whole batch instead of counting as success (review finding)', async () => {
+      const probe = newProbe();
+      t = await createTestApp(reporting({ maxRetries: 1 }, probe, () => ['nope']));
+      expect((await t.push(SHARD, batch)).status).toBe('failed');
+      expect(probe.calls).toEqual([['1', '2', '3', '4', '5'], ['1', '2', '3', '4', '5']]);
+      expect(t.checkpoints(SHARD)).toEqual([]);
+      expect(t.logs.some((l) => l.includes('reported as failed 1 sequence numbers that are not in its batch (nope): the whole batch counts as failed'))).toBe(true);
+      await expect(t.app.done).rejects.toBeInstanceOf(ShardStoppedError);
+    });
+
+    it('a malformed failedSequenceNumbers (indexes instead of sequence numbers) fails the whole batch', async () => {
+      const probe = newProbe();
+      @Consumer({ streamName: 'records-stream', applicationName: 'malformed-items', errors: { initialBackoffMs: 0, maxRetries: 0 } })
+      class Malformed {
+        @OnRecords()
+        handle(records: readonly KinesisRecord[]): unknown {
+          probe.calls.push(seqs(records));
+          return { failedSequenceNumbers: [3] };
+        }
+      }
+      t = await createTestApp(Malformed);
+      expect((await t.push(SHARD, batch)).status).toBe('failed');
+      expect(t.checkpoints(SHARD)).toEqual([]);
+      await expect(t.app.done).rejects.toThrow(/failedSequenceNumbers that is not a list of sequence-number strings/);
+    });
+
     it("under 'dead-letter' only the records still reported failed are dead-lettered", async () => {
       const probe = newProbe();
       t = await createTestApp(reporting({ maxRetries: 1, onFailure: 'dead-letter' }, probe, (s) => s.filter((x) => x === '3' || x === '5')));

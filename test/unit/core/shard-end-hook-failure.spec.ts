@@ -21,7 +21,7 @@ class FlushingConsumer {
   @OnShutdown()
   async bye(reason: ShutdownReason): Promise<void> {
     if (reason === 'shardEnded' && FlushingConsumer.failIn === 'shutdown') throw new Error('flush failed');
-    if (FlushingConsumer.failIn === undefined && this.buffered.length > 0) await this.checkpointer.checkpoint(this.buffered.at(-1)!);
+    if (FlushingConsumer.failIn === undefined && this.buffered.length > 0) await this.checkpointer.checkpoint(this.buffered.at(-1));
   }
 }
 
