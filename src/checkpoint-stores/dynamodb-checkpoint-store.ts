@@ -233,6 +233,10 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
       this.counters.set(shardId, expected + 1);
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
+        if (await this.appliedBefore(shardId, expected, (item) => item[A.checkpoint]?.S === position.sequenceNumber && item[A.checkpointSub]?.N === String(position.subSequenceNumber))) {
+          this.counters.set(shardId, expected + 1);
+          return;
+        }
         this.counters.delete(shardId);
         throw new LeaseLostError(
           `the lease of ${shardId} in ${this.options.tableName} was taken by another worker: not checkpointing (its records will be processed by the new owner)`,
@@ -265,10 +269,29 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
       this.counters.set(shardId, expected + 1);
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
+        if (await this.appliedBefore(shardId, expected, (item) => item[A.latestStartedAt]?.N === String(at.getTime()))) {
+          this.counters.set(shardId, expected + 1);
+          return;
+        }
         this.counters.delete(shardId);
         throw new LeaseLostError(`the lease of ${shardId} in ${this.options.tableName} was taken by another worker`, { cause: error, shardId });
       }
       throw new CheckpointError(`storing the start of ${shardId} in ${this.options.tableName} failed: ${(error as Error).message}`, { cause: error, shardId });
+    }
+  }
+
+  /**
+   * After a failed condition: whether our own earlier attempt of this very write was applied (the SDK retried a
+   * request whose answer was lost, so the retry found the counter already moved). True when a consistent read shows
+   * us as owner, the counter one past `expected` and `matches` the written values: then the write succeeded.
+   */
+  private async appliedBefore(shardId: string, expected: number, matches: (item: Record<string, AttributeValue>) => boolean): Promise<boolean> {
+    try {
+      const out = await this.client.send(new GetItemCommand({ TableName: this.options.tableName, Key: { [A.leaseKey]: { S: shardId } }, ConsistentRead: true }));
+      const item = out.Item;
+      return item !== undefined && item[A.leaseOwner]?.S === this.workerId && item[A.leaseCounter]?.N === String(expected + 1) && matches(item);
+    } catch {
+      return false; // cannot tell: treat as lost (the safe side: nothing is checkpointed by a worker that may not own the lease)
     }
   }
 
