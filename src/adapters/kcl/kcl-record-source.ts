@@ -326,7 +326,17 @@ class KclConversation {
 
   private async shardEnded(responseFor: 'shardEnded' | 'shutdown'): Promise<void> {
     this.openWindow();
-    await this.emitClosing('shardEnded');
+    const shardId = this.shardId;
+    const outcome = await this.emitClosing('shardEnded');
+    if (outcome?.status === 'failed') {
+      // The consumer did not finish the shard (its end hooks failed, or it had stopped): SHARD_END would skip what it
+      // did not flush. No checkpoint, no status: the child exits 1 and the shard is read again from its checkpoint.
+      await this.closeWindow();
+      throw new SourceError(
+        `the end of ${shardId ?? 'the shard'} was not handled (${outcome.error.message}); the child exits without checkpointing SHARD_END, so that the shard is read again from its last checkpoint`,
+        { cause: outcome.error, ...(shardId !== undefined ? { shardId } : {}) },
+      );
+    }
     try {
       // Whatever the checkpoint policy: without SHARD_END the daemon never starts the child shards.
       await this.requestCheckpoint(null);
@@ -337,12 +347,14 @@ class KclConversation {
     this.writeStatus(responseFor);
   }
 
-  private async emitClosing(type: 'leaseLost' | 'shardEnded' | 'shutdownRequested'): Promise<void> {
+  /** Emits the closing event of an open shard and returns how the app took it (undefined when no shard was open). */
+  private async emitClosing(type: 'leaseLost' | 'shardEnded' | 'shutdownRequested'): Promise<EventOutcome | undefined> {
     const shardId = this.shardId;
-    if (shardId === undefined || !this.opened) return;
+    if (shardId === undefined || !this.opened) return undefined;
     this.opened = false;
     const outcome = await this.emit((ack) => ({ type, shardId, ack }));
-    if (outcome.status === 'failed') this.logger.error(`Closing the shard (${type}) failed: ${outcome.error.message}`, { shardId });
+    if (outcome.status === 'failed' && type !== 'shardEnded') this.logger.error(`Closing the shard (${type}) failed: ${outcome.error.message}`, { shardId });
+    return outcome;
   }
 
   private emit(make: (ack: (outcome: EventOutcome) => void) => ShardEvent): Promise<EventOutcome> {

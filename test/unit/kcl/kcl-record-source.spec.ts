@@ -9,7 +9,7 @@ import { type ShutdownReason } from '../../../src/core/record-batch';
 import { FakeDaemon, INITIALIZE, seq, wireRecord } from './fake-daemon';
 
 /** What the test consumers saw. */
-const seen = { records: [] as KinesisRecord[], hooks: [] as string[], failNext: 0 };
+const seen = { records: [] as KinesisRecord[], hooks: [] as string[], failNext: 0, failEnd: false };
 
 @Consumer({ streamName: 'kcl-stream', applicationName: 'kcl-test', checkpoint: 'batch', errors: { maxRetries: 0, onFailure: 'stop' } })
 class BatchConsumer {
@@ -25,6 +25,7 @@ class BatchConsumer {
   @OnShardEnded()
   ended(): void {
     seen.hooks.push('shardEnded');
+    if (seen.failEnd) throw new Error('final flush failed');
   }
 
   @OnLeaseLost()
@@ -93,6 +94,7 @@ beforeEach(() => {
   seen.records = [];
   seen.hooks = [];
   seen.failNext = 0;
+  seen.failEnd = false;
 });
 
 describe('KclRecordSource', () => {
@@ -239,6 +241,18 @@ describe('KclRecordSource', () => {
     expect(status).toEqual({ action: 'status', responseFor: 'shardEnded' });
     daemon.close();
     await app.done;
+  });
+
+  it('a failing @OnShardEnded: no SHARD_END checkpoint, no status, the child ends with an error (review finding)', async () => {
+    seen.failEnd = true;
+    const { daemon, app } = await start(BatchConsumer);
+    await daemon.call(INITIALIZE);
+    await daemon.call(batch(1, 1));
+    daemon.send({ action: 'shardEnded' });
+    await expect(app.done).rejects.toThrow(/shard shardId-000000000001 stopped .*final flush failed|end of shardId-000000000001 was not handled/);
+    expect(seen.hooks).toContain('shardEnded');
+    expect(daemon.rawLines.some((l) => l.includes('"sequenceNumber":null'))).toBe(false);
+    expect(daemon.rawLines.filter((l) => l.includes('"responseFor":"shardEnded"'))).toEqual([]);
   });
 
   it('shardEnded runs the hooks before the SHARD_END checkpoint', async () => {
