@@ -191,10 +191,30 @@ export class BatchRunner {
       const outcome = await this.call(half, items, attempts + 1);
       if (outcome.ok) continue;
       if (outcome.failed !== undefined) bad.push(...outcome.failed.map((index) => ({ index, error: outcome.error, attempts: attempts + 1 })));
-      else if (half.length === 1) bad.push({ index: half[0]!, error: outcome.error, attempts: attempts + 1 });
+      else if (half.length === 1) {
+        // Alone, the record gets the policy's retries (with backoff) before it counts as bad: a good record that
+        // failed once for a passing reason during bisection is not skipped or dead-lettered for it.
+        const alone = await this.retryAlone(half[0]!, items, attempts + 1, outcome.error);
+        if (alone !== undefined) bad.push(alone);
+      }
       else bad.push(...(await this.bisect(half, items, attempts + 1)));
     }
     return bad;
+  }
+
+  /** Retries one record that failed alone; returns it as bad when every retry failed too (none after a NonRetryableError). */
+  private async retryAlone(index: number, items: readonly unknown[], attempts: number, error: Error): Promise<BadRecord | undefined> {
+    const policy = this.deps.policy;
+    let last = error;
+    let tried = attempts;
+    for (let retry = 1; retry <= policy.maxRetries && !(last instanceof NonRetryableError); retry++) {
+      this.deps.observe?.retried();
+      await sleep(Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** (retry - 1)));
+      const outcome = await this.call([index], items, ++tried);
+      if (outcome.ok) return undefined;
+      last = outcome.error;
+    }
+    return { index, error: last, attempts: tried };
   }
 
   /** `skip` / `dead-letter` the bad records, grouped by error, in order; a failing dead-letter handler stops the shard there. */

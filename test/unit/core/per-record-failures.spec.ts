@@ -175,18 +175,36 @@ describe('one bad record does not poison its batch (issue 11, defect 3)', () => 
   describe('bisecting a batch whose handler throws', () => {
     const hundred = Array.from({ length: 100 }, (_, i) => record(i + 1));
 
-    it("'skip' isolates 1 bad record in 100 with at most 2·log2(100) extra calls; every other record is handled", async () => {
+    it("'skip' isolates 1 bad record in 100 with at most 2·log2(100) extra calls (+ its own retries); every other record is handled", async () => {
       const probe = newProbe();
       t = await createTestApp(jsonConsumer({ maxRetries: 2, onFailure: 'skip' }, probe, new Set([37])));
       expect((await t.push(SHARD, hundred)).status).toBe('ok');
       const bisectCalls = probe.calls.length - 3; // 3 attempts on the whole batch
       expect(bisectCalls).toBeGreaterThan(0);
-      expect(bisectCalls).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(100)));
+      expect(bisectCalls).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(100)) + 2); // + the bad record's own 2 retries, alone
       const handledOk = new Set(probe.calls.filter((c) => !c.includes('37')).flat());
       expect([...handledOk].sort((a, b) => Number(a) - Number(b))).toEqual(seqs(hundred).filter((s) => s !== '37'));
       expect(t.errors).toHaveLength(1);
       expect(t.errors[0]).toMatchObject({ sequenceNumbers: ['37'] });
       expect(seqs(t.checkpoints(SHARD))).toEqual(['100']);
+    });
+
+    it('a good record that fails once during bisection gets its retries alone and is handled, not skipped (review finding)', async () => {
+      const probe = newProbe();
+      let flaky = 1; // record 7 fails the first time it is called alone
+      @Consumer({ streamName: 'records-stream', applicationName: 'flaky-bisect', errors: { initialBackoffMs: 0, maxRetries: 1, onFailure: 'skip' } })
+      class Flaky {
+        @OnRecords({ decode: 'json' })
+        handle(items: Array<{ id: number }>, batch: { records: readonly KinesisRecord[] }): void {
+          probe.calls.push(seqs(batch.records));
+          if (items.some((i) => i.id === 3)) throw new Error('record 3 is bad');
+          if (items.length === 1 && items[0]!.id === 7 && flaky-- > 0) throw new Error('a passing network error');
+        }
+      }
+      t = await createTestApp(Flaky);
+      expect((await t.push(SHARD, [3, 7].map(record))).status).toBe('ok');
+      expect(t.errors.map((e) => (e as unknown as { sequenceNumbers: string[] }).sequenceNumbers)).toEqual([['3']]);
+      expect(probe.calls.filter((c) => c.length === 1 && c[0] === '7')).toHaveLength(2); // failed once, handled on its retry
     });
 
     it("'dead-letter' gets exactly the bad records, one call each", async () => {
