@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readlink, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { type CheckpointPosition } from '../core/checkpoint-position';
@@ -13,8 +13,13 @@ export interface FileCheckpointStoreOptions {
   readonly applicationName: string;
   /** The stream's name or ARN (an ARN is reduced to its name for the file name). */
   readonly streamName: string;
-  /** Who this process is in the lock file. Default: the real pid and hostname (tests pass others). */
-  readonly lockIdentity?: { readonly pid: number; readonly hostname: string };
+  /** Who this process is in the lock file. Default: the real pid, hostname and pid namespace (tests pass others). */
+  readonly lockIdentity?: { readonly pid: number; readonly hostname: string; readonly pidNamespace?: string };
+  /**
+   * A lock whose holder has not refreshed it for this long is stale, whoever holds it (the holder refreshes it every
+   * 5 s). Default 30,000.
+   */
+  readonly lockStaleAfterMs?: number;
 }
 
 /** The folder used when none is given. */
@@ -52,8 +57,9 @@ export class FileCheckpointStore implements CheckpointStore {
   private content: FileContent;
   private writeChain: Promise<void> = Promise.resolve();
   private opened = false;
-  private readonly identity: { readonly pid: number; readonly hostname: string };
+  private readonly identity: { readonly pid: number; readonly hostname: string; readonly pidNamespace?: string };
   private lockToken: string | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: FileCheckpointStoreOptions) {
     const directory = options.directory ?? DEFAULT_CHECKPOINT_DIRECTORY;
@@ -123,6 +129,8 @@ export class FileCheckpointStore implements CheckpointStore {
     await this.writeChain;
     const held = await readFile(this.lockPath, 'utf8').catch(() => undefined);
     // Remove the lock only if it is still ours (never another process's lock).
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
     if (held !== undefined && parseLockOwner(held)?.token === this.lockToken) await rm(this.lockPath, { force: true });
     if (this.lockToken !== undefined) HELD_TOKENS.delete(this.lockToken);
     this.lockToken = undefined;
@@ -191,12 +199,22 @@ export class FileCheckpointStore implements CheckpointStore {
 
   private async lock(): Promise<void> {
     const token = randomUUID();
-    const mine: LockOwner = { pid: this.identity.pid, hostname: this.identity.hostname, bootId: await bootId(), token };
+    const pidNamespace = this.identity.pidNamespace ?? (await currentPidNamespace());
+    const mine: LockOwner = { pid: this.identity.pid, hostname: this.identity.hostname, bootId: await bootId(), token, ...(pidNamespace !== undefined ? { pidNamespace } : {}) };
+    const staleAfterMs = this.options.lockStaleAfterMs ?? LOCK_STALE_AFTER_MS;
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         await writeFile(this.lockPath, JSON.stringify(mine), { flag: 'wx' });
         this.lockToken = token;
         HELD_TOKENS.add(token);
+        // The heartbeat: a live holder keeps the lock's time fresh, so that a process that cannot check our pid
+        // (another host, another container's pid namespace) can still tell a live lock from one left by a crash.
+        const lockPath = this.lockPath;
+        this.heartbeat = setInterval(() => {
+          const now = new Date();
+          utimes(lockPath, now, now).catch(() => undefined);
+        }, Math.min(LOCK_HEARTBEAT_MS, Math.max(50, Math.floor(staleAfterMs / 3))));
+        this.heartbeat.unref();
         return;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
@@ -206,12 +224,14 @@ export class FileCheckpointStore implements CheckpointStore {
       const seen = await readFile(this.lockPath, 'utf8').catch(() => undefined);
       if (seen === undefined) continue; // removed meanwhile: try again
       const owner = parseLockOwner(seen);
-      const verdict = lockVerdict(owner, mine);
+      const heartbeatAgeMs = await stat(this.lockPath).then((st) => Date.now() - st.mtimeMs).catch(() => 0);
+      const verdict = lockVerdict(owner, mine, heartbeatAgeMs, staleAfterMs);
       if (verdict !== 'stale') {
+        const age = Math.max(0, Math.round(heartbeatAgeMs / 1_000));
         throw new ConfigurationError(
           `the checkpoints ${this.path} are in use by process ${owner?.pid ?? '?'}${owner?.hostname ? ` on ${owner.hostname}` : ''}` +
             (verdict === 'foreign'
-              ? `, which this host cannot check; stop it first, or remove ${this.lockPath} if it is gone`
+              ? ` (its last heartbeat was ${age} s ago; a lock with no heartbeat for ${Math.round(staleAfterMs / 1_000)} s is taken over): stop it first, or start again once it is gone; one polling process per application and stream`
               : '; stop it first (one polling process per application and stream)'),
         );
       }
@@ -252,7 +272,14 @@ interface LockOwner {
   readonly hostname?: string;
   readonly bootId?: string;
   readonly token?: string;
+  /** The holder's pid namespace: two containers on one host have different ones, so their pids cannot be compared. */
+  readonly pidNamespace?: string;
 }
+
+/** How often a holder refreshes its lock's modification time. */
+const LOCK_HEARTBEAT_MS = 5_000;
+/** A lock not refreshed for this long is stale. */
+const LOCK_STALE_AFTER_MS = 30_000;
 
 /** A takeover lock older than this was left by a crash during a takeover. */
 const STALE_TAKEOVER_MS = 10_000;
@@ -276,13 +303,25 @@ function parseLockOwner(text: string): LockOwner | undefined {
  * `held`: a live process holds the lock; `foreign`: a process on another host (or container) holds it and its
  * liveness cannot be checked from here; `stale`: its process is gone.
  */
-export function lockVerdict(owner: LockOwner | undefined, me: LockOwner): 'held' | 'foreign' | 'stale' {
+export function lockVerdict(owner: LockOwner | undefined, me: LockOwner, heartbeatAgeMs = 0, staleAfterMs = LOCK_STALE_AFTER_MS): 'held' | 'foreign' | 'stale' {
   if (owner === undefined || !Number.isInteger(owner.pid) || owner.pid <= 0) return 'stale'; // unreadable: a torn write of a dead process
-  if (owner.hostname !== undefined && owner.hostname !== me.hostname) return 'foreign';
-  if (owner.bootId !== undefined && me.bootId !== undefined && owner.bootId !== me.bootId) return 'stale'; // written before a reboot
+  const sameHost = owner.hostname === undefined || owner.hostname === me.hostname;
+  if (!sameHost) return heartbeatAgeMs > staleAfterMs ? 'stale' : 'foreign';
   if (owner.token !== undefined && HELD_TOKENS.has(owner.token)) return 'held';
-  if (owner.pid === me.pid) return 'stale'; // our pid, but not one of our locks: a previous process (a restarted container's pid 1)
+  if (heartbeatAgeMs > staleAfterMs) return 'stale'; // nobody refreshed it: its holder is gone
+  if (owner.bootId !== undefined && me.bootId !== undefined && owner.bootId !== me.bootId) return 'stale'; // written before a reboot
+  // A pid says something only inside one pid namespace: same host, same boot and the same namespace (or a lock of an
+  // earlier version, which named the pid alone). Another container on this host, even one with the same hostname
+  // and pid 1, has another namespace: only the heartbeat can tell, and it is fresh.
+  const samePidNamespace = owner.hostname === undefined || (owner.pidNamespace !== undefined && owner.pidNamespace === me.pidNamespace);
+  if (!samePidNamespace) return 'foreign';
+  if (owner.pid === me.pid) return 'stale'; // our pid in our namespace, but not one of our locks: a previous process
   return isAlive(owner.pid) ? 'held' : 'stale';
+}
+
+/** The pid namespace of this process (`pid:[4026531836]`), or undefined where /proc does not say. */
+async function currentPidNamespace(): Promise<string | undefined> {
+  return readlink('/proc/self/ns/pid').catch(() => undefined);
 }
 
 async function bootId(): Promise<string | undefined> {

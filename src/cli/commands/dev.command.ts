@@ -166,7 +166,9 @@ async function dev(modulePath: string, options: DevOptions): Promise<void> {
 /** Whether a checkpoint lock file names a running process (another `shardline dev` in this folder): leave its file alone. */
 function lockedByLiveProcess(lockPath: string): boolean {
   if (!existsSync(lockPath)) return false;
-  const pid = Number(readFileSync(lockPath, 'utf8').trim());
+  // The lock names its holder as JSON ({ pid, hostname, … }); earlier versions wrote the bare pid.
+  const text = readFileSync(lockPath, 'utf8').trim();
+  const pid = /^\d+$/.test(text) ? Number(text) : Number((JSON.parse(text) as { pid?: unknown }).pid);
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
