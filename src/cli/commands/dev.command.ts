@@ -168,7 +168,12 @@ function lockedByLiveProcess(lockPath: string): boolean {
   if (!existsSync(lockPath)) return false;
   // The lock names its holder as JSON ({ pid, hostname, … }); earlier versions wrote the bare pid.
   const text = readFileSync(lockPath, 'utf8').trim();
-  const pid = /^\d+$/.test(text) ? Number(text) : Number((JSON.parse(text) as { pid?: unknown }).pid);
+  let pid: number;
+  try {
+    pid = /^\d+$/.test(text) ? Number(text) : Number((JSON.parse(text) as { pid?: unknown }).pid);
+  } catch {
+    return false; // unreadable: a torn write of a dead process
+  }
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
