@@ -110,6 +110,12 @@ describe('metrics scraped by a real Prometheus', () => {
 
     const ready = await fetch(`http://127.0.0.1:${METRICS_PORT}/readyz`);
     expect(ready.status).toBe(200);
+    const page = await fetch(`http://127.0.0.1:${METRICS_PORT}/`);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(await page.text()).toContain('status.json');
+    const status = (await (await fetch(`http://127.0.0.1:${METRICS_PORT}/status.json`)).json()) as { applications: Array<{ stream: string; shards: unknown[] }> };
+    expect(status.applications.find((a) => a.stream === stream)?.shards).toHaveLength(4);
 
     expect(await stop(consumer)).toBe(0);
     const emf = readFileSync(emfFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
