@@ -21,6 +21,7 @@ export interface RunOptions {
   readonly metricsHost?: string;
   /** `--metrics-emf [file]`: true for stderr, or a file. */
   readonly metricsEmf?: boolean | string;
+  readonly metricsEmfNamespace?: string;
   readonly readyMaxLagMs?: number;
   /** Polling: bound on start-up (the stream must be reachable within it). */
   readonly startupTimeoutMs?: number;

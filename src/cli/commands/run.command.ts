@@ -34,6 +34,7 @@ export function runCommand(): Command {
     .option('--metrics-port <port>', 'serve /metrics (Prometheus), /healthz, /readyz and a live status page at / on this port', parsePort)
     .option('--metrics-host <host>', 'interface of --metrics-port (default 127.0.0.1; 0.0.0.0 to be scraped from outside the container)')
     .option('--metrics-emf [file]', 'write CloudWatch Embedded Metric Format lines every minute, to stderr or to this file')
+    .option('--metrics-emf-namespace <namespace>', 'CloudWatch namespace of the EMF metrics (default shardline)')
     .option('--ready-max-lag-ms <ms>', '/readyz fails while a shard is further behind its latest record than this', parsePositiveInteger)
     .addHelpText(
       'after',
