@@ -41,7 +41,7 @@ export interface LeaseTableCounters {
   readonly gets: number;
 }
 
-const WRITE_OPS = ['create', 'renew', 'take', 'checkpoint', 'release'] as const;
+type WriteOperation = Exclude<LeaseOperation, 'scan' | 'get'>;
 
 /**
  * A lease table in memory with the KCL's conditional-write semantics, for the simulation and unit tests. Each worker
@@ -218,7 +218,7 @@ export class InMemoryLeaseTable {
     return { outcome: 'ok' };
   }
 
-  private update(leaseKey: string, op: (typeof WRITE_OPS)[number], condition: (lease: Lease) => boolean, change: (lease: Lease) => Lease): LeaseWriteResult {
+  private update(leaseKey: string, op: WriteOperation, condition: (lease: Lease) => boolean, change: (lease: Lease) => Lease): LeaseWriteResult {
     this.counters.writes[op] += 1;
     const current = this.items.get(leaseKey);
     if (current === undefined || !condition(current)) {

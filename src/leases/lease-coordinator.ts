@@ -9,6 +9,7 @@ import {
 import { LeaseConflictError } from './lease-errors';
 import { LeaseExpiryTracker } from './lease-expiry-tracker';
 import { SHARD_END, type Lease, type LeaseCheckpoint, type LeaseScan, type NewLease } from './lease';
+import { type LeaseWriteResult } from './lease-table';
 import { planLeaseTakes, type PlannedTake, type TakePlan } from './lease-take-plan';
 import { detectForeignLeaseUsers } from './foreign-lease-users';
 import { isShardlineWorkerId } from './worker-id';
@@ -176,15 +177,9 @@ export class LeaseCoordinator {
     if (h === undefined || !this.isHeld(shardId)) return Promise.reject(this.lostError(shardId));
     return this.enqueue(h, async () => {
       if (this.held.get(shardId) !== h || this.clock.now() >= h.validUntilMs) throw this.lostError(shardId);
-      const sentAtMs = this.clock.now();
-      const result = await this.options.table.checkpoint(shardId, this.workerId, h.counter, checkpoint);
-      if (result.outcome === 'ok') return this.renewed(h, result.leaseCounter, sentAtMs);
+      const result = await this.fencedWrite(h, (counter) => this.options.table.checkpoint(shardId, this.workerId, counter, checkpoint));
+      if (result.outcome === 'ok') return;
       if (result.outcome === 'lost') {
-        const current = await this.recheck(h);
-        if (current !== undefined && current.checkpoint === checkpoint.checkpoint && current.checkpointSubSequenceNumber === checkpoint.checkpointSubSequenceNumber) {
-          h.counter = current.leaseCounter; // our earlier attempt landed; its send time is unknown, so no extension
-          return;
-        }
         this.lose(h, 'taken');
         throw this.lostError(shardId);
       }
@@ -218,19 +213,30 @@ export class LeaseCoordinator {
   private async renewOne(h: HeldLease): Promise<void> {
     if (this.held.get(h.shardId) !== h || h.state === 'releasing') return;
     if (this.clock.now() >= h.validUntilMs) return this.lose(h, 'expired'); // never renew a lease expired in our own view
-    const sentAtMs = this.clock.now();
-    const result = await this.options.table.renew(h.shardId, this.workerId, h.counter);
-    if (this.held.get(h.shardId) !== h) return;
-    if (result.outcome === 'ok') return this.renewed(h, result.leaseCounter, sentAtMs);
-    if (result.outcome === 'lost') {
-      const current = await this.recheck(h);
-      if (current !== undefined) {
-        h.counter = current.leaseCounter; // a lost response of ours: adopt the counter, the next renewal extends
-        return;
-      }
-      return this.lose(h, 'taken');
-    }
+    const result = await this.fencedWrite(h, (counter) => this.options.table.renew(h.shardId, this.workerId, counter));
+    if (result.outcome === 'lost' && this.held.get(h.shardId) === h) this.lose(h, 'taken');
     // Throttled or failed: keep the lease and try at the next pass; the deadline timer drops it if none succeeds.
+  }
+
+  /**
+   * A write fenced on our counter. On a conditional failure, checks whether our own earlier write landed with its
+   * answer lost (owner me, counter held + 1: the KCL's spurious-failure check); if so, adopts that counter and
+   * writes once more. A success moves the local deadline to this write's send time + failover − margin.
+   */
+  private async fencedWrite(h: HeldLease, write: (counter: number) => Promise<LeaseWriteResult>): Promise<LeaseWriteResult> {
+    for (let attempt = 0; ; attempt++) {
+      const sentAtMs = this.clock.now();
+      const result = await write(h.counter);
+      if (result.outcome === 'ok') {
+        this.renewed(h, result.leaseCounter, sentAtMs);
+        return result;
+      }
+      if (result.outcome === 'error' || attempt > 0 || this.held.get(h.shardId) !== h) return result;
+      const current = await this.recheck(h);
+      if (current === undefined) return result;
+      h.counter = current.leaseCounter;
+      if (this.clock.now() >= h.validUntilMs) return result;
+    }
   }
 
   /** After a conditional failure: was it our own earlier write whose response was lost (owner me, counter held + 1)? */
@@ -271,12 +277,17 @@ export class LeaseCoordinator {
         random: this.random,
         // A worker's first pass takes one lease only: it makes this worker visible as an owner, so that workers
         // starting together compute the same fair share at their next pass instead of each taking everything.
-        maxTakes: this.passes === 0 ? 1 : Number.POSITIVE_INFINITY,
+        // Up to 3 candidates are tried in turn, so that one lost race or throttled write does not hide the worker.
+        maxTakes: this.passes === 0 ? 3 : Number.POSITIVE_INFINITY,
         maxSteals: this.timing.maxLeasesToStealAtOneTime,
       });
-      this.passes += 1;
       this.lastPlan = plan;
-      await Promise.all(plan.takes.map((take) => this.takeOne(take)));
+      if (this.passes === 0) {
+        for (const take of plan.takes) if (await this.takeOne(take)) break;
+      } else {
+        await Promise.all(plan.takes.map((take) => this.takeOne(take)));
+      }
+      this.passes += 1;
       if (plan.nextExpiryMs !== undefined) {
         const untilExpiry = plan.nextExpiryMs + 1 - this.clock.now();
         nextDelayMs = Math.min(nextDelayMs, Math.max(untilExpiry, this.timing.leaseRenewalIntervalMs / 10));
@@ -286,11 +297,19 @@ export class LeaseCoordinator {
     this.takerTimer = this.clock.setTimer(() => void this.takerPass(), nextDelayMs);
   }
 
-  private async takeOne(take: PlannedTake): Promise<void> {
+  private async takeOne(take: PlannedTake): Promise<boolean> {
+    let observed = take.lease;
+    if (take.kind === 'steal') {
+      // The victim renews (and checkpoints) all the time: take on its current counter, not the scan's (the KCL
+      // refetches when its scan was slow). Skip if it changed hands or finished meanwhile.
+      const fresh = await this.options.table.get(observed.leaseKey);
+      if (fresh.outcome !== 'ok' || fresh.lease === undefined || fresh.lease.leaseOwner !== observed.leaseOwner || fresh.lease.checkpoint === SHARD_END) return false;
+      observed = fresh.lease;
+    }
     const sentAtMs = this.clock.now();
-    const result = await this.options.table.take(take.lease, this.workerId);
-    if (result.outcome !== 'ok') return; // lost the race, or the table failed: the next pass sees the new state
-    const lease: Lease = { ...take.lease, leaseOwner: this.workerId, leaseCounter: result.leaseCounter };
+    const result = await this.options.table.take(observed, this.workerId);
+    if (result.outcome !== 'ok') return false; // lost the race, or the table failed: the next pass sees the new state
+    const lease: Lease = { ...observed, leaseOwner: this.workerId, leaseCounter: result.leaseCounter };
     const h: HeldLease = {
       shardId: lease.leaseKey,
       lease,
@@ -302,7 +321,7 @@ export class LeaseCoordinator {
     };
     if (!this.running || this.stopping) {
       await this.releaseHeld(h);
-      return;
+      return false;
     }
     this.held.set(h.shardId, h);
     this.tracker.noteWrite(lease, this.clock.now());
@@ -310,6 +329,7 @@ export class LeaseCoordinator {
     const delayMs = take.kind === 'steal' ? this.timing.stolenLeaseReadDelayMs : 0;
     if (delayMs <= 0) this.startReading(h);
     else h.readTimer = this.clock.setTimer(() => this.startReading(h), delayMs);
+    return true;
   }
 
   private startReading(h: HeldLease): void {
