@@ -277,16 +277,11 @@ export class LeaseCoordinator {
         random: this.random,
         // A worker's first pass takes one lease only: it makes this worker visible as an owner, so that workers
         // starting together compute the same fair share at their next pass instead of each taking everything.
-        // Up to 3 candidates are tried in turn, so that one lost race or throttled write does not hide the worker.
-        maxTakes: this.passes === 0 ? 3 : Number.POSITIVE_INFINITY,
+        maxTakes: this.passes === 0 ? 1 : Number.POSITIVE_INFINITY,
         maxSteals: this.timing.maxLeasesToStealAtOneTime,
       });
       this.lastPlan = plan;
-      if (this.passes === 0) {
-        for (const take of plan.takes) if (await this.takeOne(take)) break;
-      } else {
-        await Promise.all(plan.takes.map((take) => this.takeOne(take)));
-      }
+      await this.takeSome(plan);
       this.passes += 1;
       if (plan.nextExpiryMs !== undefined) {
         const untilExpiry = plan.nextExpiryMs + 1 - this.clock.now();
@@ -295,6 +290,29 @@ export class LeaseCoordinator {
     }
     if (!this.running || this.stopping) return;
     this.takerTimer = this.clock.setTimer(() => void this.takerPass(), nextDelayMs);
+  }
+
+  /**
+   * Takes `plan.wanted` leases, `wanted` at a time, moving on to the next candidate after a lost race (two workers
+   * that picked the same lease): otherwise the loser would wait a whole taker interval. Attempts are bounded.
+   */
+  private async takeSome(plan: TakePlan): Promise<void> {
+    const queue = [...plan.takes];
+    let attempts = 2 * plan.wanted + 2;
+    let taken = 0;
+    let inFlight = 0;
+    const lane = async (): Promise<void> => {
+      while (taken + inFlight < plan.wanted && attempts > 0) {
+        const next = queue.shift();
+        if (next === undefined) return;
+        attempts -= 1;
+        inFlight += 1;
+        const ok = await this.takeOne(next);
+        inFlight -= 1;
+        if (ok) taken += 1;
+      }
+    };
+    await Promise.all(Array.from({ length: plan.wanted }, lane));
   }
 
   private async takeOne(take: PlannedTake): Promise<boolean> {

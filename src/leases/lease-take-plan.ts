@@ -33,7 +33,10 @@ export interface TakePlan {
   readonly liveWorkers: number;
   /** ceil(workable / live workers); 1 when there are at least as many workers as leases. */
   readonly target: number;
+  /** Candidates in the order to try them (shuffled): take `wanted` of them, moving on past lost races. */
   readonly takes: readonly PlannedTake[];
+  /** How many leases this pass should take (min(target − held, maxTakes), or the steal count). */
+  readonly wanted: number;
   /**
    * The earliest moment (local clock) at which a lease owned by another worker expires if it is not renewed
    * meanwhile: the coordinator scans again just after it, so a dead worker's leases move within one taker interval
@@ -84,12 +87,12 @@ export function planLeaseTakes(input: TakePlanInput): TakePlan {
   const liveWorkers = counts.size + 1;
   const target = workable === 0 ? 0 : liveWorkers >= workable ? 1 : Math.ceil(workable / liveWorkers);
   const needed = target - held.size;
-  const plan = (takes: PlannedTake[]): TakePlan => ({ workableLeases: workable, liveWorkers, target, takes, nextExpiryMs });
-  if (needed <= 0) return plan([]);
+  const plan = (takes: PlannedTake[], wanted: number): TakePlan => ({ workableLeases: workable, liveWorkers, target, takes, wanted, nextExpiryMs });
+  if (needed <= 0) return plan([], 0);
 
   if (available.length > 0) {
     shuffle(available, input.random);
-    return plan(available.slice(0, Math.min(needed, input.maxTakes)));
+    return plan(available, Math.min(needed, input.maxTakes));
   }
 
   // Nothing free: steal from the most loaded worker (ties broken at random).
@@ -104,14 +107,14 @@ export function planLeaseTakes(input: TakePlanInput): TakePlan {
       if (input.random() * ties < 1) victim = list;
     }
   }
-  if (victim === undefined || victim.length < target) return plan([]);
+  if (victim === undefined || victim.length < target) return plan([], 0);
   let steal = Math.min(needed, victim.length - target);
   if (steal === 0 && needed > 1) steal = 1;
   steal = Math.min(steal, input.maxSteals, input.maxTakes);
-  if (steal <= 0) return plan([]);
+  if (steal <= 0) return plan([], 0);
   const candidates = victim.filter((o) => parentsDone(o.lease)).map((o): PlannedTake => ({ lease: o.lease, kind: 'steal' }));
   shuffle(candidates, input.random);
-  return plan(candidates.slice(0, steal));
+  return plan(candidates.slice(0, steal), steal);
 }
 
 function shuffle<T>(items: T[], random: () => number): void {
