@@ -100,7 +100,7 @@ describe('error policies', () => {
     expect(outcome.status).toBe('ok');
     expect(probe.deadLetters).toHaveLength(1);
     const failed = probe.deadLetters[0]!;
-    expect(failed.attempts).toBe(4); // 3 on the batch, then 1 alone
+    expect(failed.attempts).toBe(6); // 3 on the batch, then 1 alone and its 2 retries alone
     expect(failed.error.message).toBe('bad record');
     expect(failed.shardId).toBe(SHARD);
     expect(failed.records.map((r) => r.text())).toEqual(['bad-a']);
