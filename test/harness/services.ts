@@ -148,6 +148,9 @@ function launchSpec(name: ServiceName, port: number, rootDir: string, options: S
           // Without this kinesis-local exits at start (it needs its cert even for the plain port).
           KINESIS_MOCK_CERT_PATH: cert,
           CREATE_STREAM_DURATION: '0ms',
+          // The suites share one server and never delete their streams: the default account limit (50 shards) is
+          // reached once the integration and chaos projects run together.
+          SHARD_LIMIT: '2000',
           DELETE_STREAM_DURATION: '0ms',
           UPDATE_SHARD_COUNT_DURATION: '0ms',
           SPLIT_SHARD_DURATION: '0ms',
