@@ -172,7 +172,7 @@ function launchSpec(name: ServiceName, port: number, rootDir: string, options: S
       return {
         command: node,
         // kinesalite has no --host flag: it binds every address.
-        args: [cli, '--port', String(port), '--createStreamMs', '0', '--deleteStreamMs', '0', '--updateStreamMs', '0', '--shardLimit', '100'],
+        args: [cli, '--port', String(port), '--createStreamMs', '0', '--deleteStreamMs', '0', '--updateStreamMs', '0', '--shardLimit', '2000'],
         env: {},
         ports: [port],
         endpoint: http,
