@@ -49,6 +49,11 @@ export class PollingRecordSource implements RecordSource {
     this.budget = options.memoryBudget ?? new MemoryBudget(options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES);
   }
 
+  /** The memory budget the source's shards share (with other sources, when it was given as `memoryBudget`). */
+  get memoryBudget(): MemoryBudget {
+    return this.budget;
+  }
+
   /** Bytes of records read and not yet acknowledged (or reserved for calls in flight), across the budget's shards. @internal */
   get bufferedBytes(): number {
     return this.budget.bufferedBytes;
