@@ -174,6 +174,12 @@ export class MemoryBudget {
 /**
  * One shard's part of a {@link MemoryBudget}: reserve before GetRecords, {@link settle} with the page, {@link release}
  * once the batch is acknowledged (or the call failed), {@link close} when the reader ends.
+ *
+ * ```
+ * idle ──reserve()──▶ waiting ──(room, in turn)──▶ reserved ──settle(page)──▶ holding ──release() (ack)──▶ idle
+ *                       │  (signal aborted: undefined)   │ release() (call failed) ──────────────────────▶ idle
+ * any state ──close()──▶ closed (everything held is freed; a pending reserve() resolves undefined)
+ * ```
  */
 export class BudgetLease {
   private held = 0;
