@@ -180,7 +180,7 @@ async function memoryPart(endpoint: string): Promise<void> {
   const mib = (vs: readonly number[]): string => `${(median(vs) / 1024 / 1024).toFixed(1)} MiB`;
   const rows = variants.map(
     (v) =>
-      `| ${v.label} | ${mb(v.results.map((r) => r.maxRssMb ?? 0))} | ${v.extra.length === 0 ? mib(v.results.map((r) => r.highWaterBytes ?? 0)) : 'n/a'} | ${(median(v.results.map((r) => (r.records / r.wallMs) * 1000)) / 1000).toFixed(1)}k |`,
+      `| ${v.label} | ${mb(v.results.map((r) => r.maxRssMb ?? 0))} | ${v.extra.includes(String(NO_BUDGET)) ? 'n/a' : mib(v.results.map((r) => r.highWaterBytes ?? 0))} | ${(median(v.results.map((r) => (r.records / r.wallMs) * 1000)) / 1000).toFixed(1)}k |`,
   );
   const markdown = [
     `### Polling consumer memory: ${MEMORY_RECORDS.toLocaleString('en')} × 1 KiB backlog behind a slow handler (${SLOW_MS} ms per batch), from TRIM_HORIZON`,

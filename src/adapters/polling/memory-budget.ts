@@ -16,6 +16,8 @@ const PROBE_RECORDS = 100;
 const SAMPLES = 4;
 /** Counted per record on top of its payload, partition key and sequence number: the objects that hold them. */
 const RECORD_OVERHEAD_BYTES = 128;
+/** A call's share is never below this (or the whole budget, if smaller): with many shards, fewer and larger calls. */
+const MIN_SHARE_BYTES = 1024 * 1024;
 /** Kinesis' own bound on GetRecords `Limit`. */
 const KINESIS_MAX_RECORDS = 10_000;
 
@@ -44,9 +46,9 @@ interface Waiter {
  * shared by every shard of one or several polling sources. It shapes GetRecords' `Limit`:
  *
  * - a shard asks for room before each call and waits (first come, first served: a waiting shard is never overtaken)
- *   until at least one record fits;
- * - it is then granted `Limit = room / estimated bytes per record`, where room is the free bytes, capped at an equal
- *   share of the budget among the shards reading (`maxBytes / shards`) and at `maxRecords` (Kinesis: 10,000), and is
+ *   until its share is free: an equal part of the budget among the shards reading (`maxBytes / shards`), but at
+ *   least 1 MiB (or the whole budget if smaller), so that many shards make fewer, larger calls and take turns;
+ * - it is then granted `Limit = share / estimated bytes per record`, at most `maxRecords` (Kinesis: 10,000), and
  *   never below 1: when nothing at all is held, one record is granted even if it is larger than the whole budget, so
  *   a shard can always progress;
  * - the estimate is the largest bytes-per-record of the shard's last 4 pages, or of the last page any shard read, or
@@ -158,13 +160,13 @@ export class MemoryBudget {
   private pump(): void {
     for (let head = this.queue[0]; head !== undefined; head = this.queue[0]) {
       const estimate = head.lease.estimateBytesPerRecord();
-      const room = this.maxBytes - this.used;
-      if (room < estimate && this.used > 0) return; // the first in line waits, and everyone behind it
-      this.queue.shift();
-      const share = Math.floor(this.maxBytes / Math.max(1, this.participants));
-      const bytes = Math.max(estimate, Math.min(room, share));
       const cap = Math.min(head.maxRecords, KINESIS_MAX_RECORDS, this.measured ? KINESIS_MAX_RECORDS : PROBE_RECORDS);
-      const limit = Math.max(1, Math.min(cap, Math.floor(bytes / estimate)));
+      const share = Math.max(Math.floor(this.maxBytes / Math.max(1, this.participants)), Math.min(this.maxBytes, MIN_SHARE_BYTES));
+      const wanted = Math.max(estimate, Math.min(share, cap * estimate));
+      const room = this.maxBytes - this.used;
+      if (room < wanted && this.used > 0) return; // the first in line waits for its share, and everyone behind it
+      this.queue.shift();
+      const limit = Math.max(1, Math.min(cap, Math.floor(wanted / estimate)));
       head.lease.granted(limit * estimate);
       head.resolve(limit);
     }

@@ -36,15 +36,19 @@ describe('MemoryBudget', () => {
     expect(budget.bufferedBytes).toBe(0);
   });
 
-  it('gives Limit = room / estimated bytes per record, capped by the share of each shard, by maxRecords and by 10,000', async () => {
-    const budget = new MemoryBudget(1_000_000);
+  it('gives Limit = share / estimated bytes per record, the share being budget / shards but at least 1 MiB, at most maxRecords and 10,000', async () => {
+    const MiB = 1024 * 1024;
+    const budget = new MemoryBudget(4 * MiB);
     await measured(budget, 1_000);
     const a = budget.open();
     const b = budget.open();
-    expect(await a.reserve(10_000)).toBe(500); // half of the budget: two shards share it
+    expect(await a.reserve(10_000)).toBe(Math.floor((2 * MiB) / 1_000)); // half of the budget: two shards share it
     expect(await b.reserve(200)).toBe(200); // its own maxRecords
     a.close();
     b.close();
+    const many = Array.from({ length: 8 }, () => budget.open());
+    expect(await many[0]?.reserve(10_000)).toBe(Math.floor(MiB / 1_000)); // 4 MiB / 8 shards = 512 KiB, but a call gets 1 MiB
+    for (const lease of many) lease.close();
     const big = new MemoryBudget(1_000_000_000);
     await measured(big, 1_000);
     const c = big.open();
@@ -92,13 +96,17 @@ describe('MemoryBudget', () => {
     await holder.reserve(10_000);
     holder.settle(page(9, 1_000)); // 9,000 held: 1,000 free
     large.settle(page(1, 3_000)); // large expects 3,000 bytes per record
+    large.release();
     const order: string[] = [];
     void large.reserve(10_000).then(() => order.push('large'));
-    void small.reserve(10_000).then(() => order.push('small')); // 1,000 would fit, but large is first in line
+    void small.reserve(1).then(() => order.push('small')); // 1,000 bytes would fit, but large is first in line
     await Promise.resolve();
     expect(order).toEqual([]);
     expect(budget.waitingShards).toBe(2);
     holder.release();
+    await Promise.resolve();
+    expect(order).toEqual(['large']); // 3 records of 3,000 bytes: 9,000 held
+    large.release();
     await Promise.resolve();
     expect(order).toEqual(['large', 'small']);
     for (const lease of [holder, large, small]) lease.close();
@@ -114,7 +122,7 @@ describe('MemoryBudget', () => {
     const loop = async (i: number): Promise<void> => {
       for (let round = 0; round < 5; round++) {
         const limit = await leases[i]?.reserve(10_000);
-        expect(limit).toBe(1); // 2,000 / 4 shards = 500 bytes: still one record each
+        expect(limit).toBe(2); // a share is at least 1 MiB or the whole budget: one shard at a time here
         active++;
         expect(budget.bufferedBytes).toBeLessThanOrEqual(2_000);
         served.push(i);
@@ -207,11 +215,11 @@ describe('PollingRecordSource with a memory budget', () => {
     kinesis.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it' });
     let seq = 0;
     kinesis.on(GetRecordsCommand).callsFake((input: { Limit: number }) => ({
-      Records: Array.from({ length: Math.min(input.Limit, 50) }, () => record(++seq)),
+      Records: Array.from({ length: Math.min(input.Limit, 2_000) }, () => record(++seq)),
       NextShardIterator: 'it',
       MillisBehindLatest: 1_000,
     }));
-    const budget = new MemoryBudget(100_000);
+    const budget = new MemoryBudget(2 * 1024 * 1024);
     const source = makeSource({ memoryBudget: budget });
     const pending: ShardEvent[] = [];
     const subscription = source.events().subscribe((event) => (event.type === 'records' ? pending.push(event) : event.ack({ status: 'ok' })));
@@ -220,13 +228,13 @@ describe('PollingRecordSource with a memory budget', () => {
     expect(kinesis.commandCalls(GetRecordsCommand)).toHaveLength(2); // no further call before the ack
     expect(source.bufferedBytes).toBeGreaterThan(0);
     const limits = kinesis.commandCalls(GetRecordsCommand).map((c) => c.args[0].input.Limit);
-    expect(limits.every((l) => l !== undefined && l <= 100)).toBe(true); // probes of at most 100 records
+    expect(limits).toEqual([100, 100]); // probes of at most 100 records
     for (const event of pending.splice(0)) event.ack({ status: 'ok' });
     await until(() => pending.length === 2);
-    // Measured now (1 KiB per record): each shard gets half of 100,000 bytes, 48 records.
+    // Measured now (1 KiB per record): each shard gets half of the 2 MiB, 1,024 records.
     const next = kinesis.commandCalls(GetRecordsCommand).slice(2).map((c) => c.args[0].input.Limit ?? 0);
-    expect(next).toEqual([48, 48]);
-    expect(source.highWaterBytes).toBeLessThanOrEqual(100_000);
+    expect(next).toEqual([1_024, 1_024]);
+    expect(source.highWaterBytes).toBeLessThanOrEqual(2 * 1024 * 1024);
     subscription.unsubscribe();
     await source.close();
     expect(source.bufferedBytes).toBe(0);
