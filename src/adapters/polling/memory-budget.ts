@@ -2,11 +2,12 @@ import { ConfigurationError } from '../../core/errors';
 import { type WireRecord } from './record-converter';
 
 /**
- * Default bound of {@link MemoryBudget}: 8 MiB of buffered records per process. The process's RSS is far more than
- * the bytes counted (V8 frees the garbage of parsed pages lazily): with 8 MiB a 50,000 × 1 KiB backlog peaks under
- * 200 MB on 4 and on 32 shards, while each of 32 busy shards still gets 256 KiB per call (see docs/polling.md).
+ * Default bound of {@link MemoryBudget}: 6 MiB of buffered records per process. The process's RSS is far more than
+ * the bytes counted (V8 frees the garbage of parsed pages lazily): with 6 MiB a 50,000 × 1 KiB backlog peaks under
+ * 200 MB on 4 and on 32 shards, while 4 busy shards get 1.5 MiB per call each and 32 take turns at 256 KiB per call
+ * (see docs/polling.md).
  */
-export const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_MAX_BUFFERED_BYTES = 6 * 1024 * 1024;
 
 /** Bytes per record assumed before any page was measured. */
 const DEFAULT_BYTES_PER_RECORD = 1024;
@@ -16,8 +17,11 @@ const PROBE_RECORDS = 100;
 const SAMPLES = 4;
 /** Counted per record on top of its payload, partition key and sequence number: the objects that hold them. */
 const RECORD_OVERHEAD_BYTES = 128;
-/** A call's share is never below this (or the whole budget, if smaller): with many shards, fewer and larger calls. */
-const MIN_SHARE_BYTES = 1024 * 1024;
+/**
+ * A call's share is never below this (or the whole budget, if smaller): with very many shards, the calls stay large
+ * enough to be worth making and the shards take turns. (Larger shares made fewer calls but raised the peak RSS.)
+ */
+const MIN_SHARE_BYTES = 256 * 1024;
 /** Kinesis' own bound on GetRecords `Limit`. */
 const KINESIS_MAX_RECORDS = 10_000;
 
@@ -47,7 +51,7 @@ interface Waiter {
  *
  * - a shard asks for room before each call and waits (first come, first served: a waiting shard is never overtaken)
  *   until its share is free: an equal part of the budget among the shards reading (`maxBytes / shards`), but at
- *   least 1 MiB (or the whole budget if smaller), so that many shards make fewer, larger calls and take turns;
+ *   least 256 KiB (or the whole budget if smaller), so that very many shards make fewer, larger calls and take turns;
  * - it is then granted `Limit = share / estimated bytes per record`, at most `maxRecords` (Kinesis: 10,000), and
  *   never below 1: when nothing at all is held, one record is granted even if it is larger than the whole budget, so
  *   a shard can always progress;
@@ -70,7 +74,7 @@ export class MemoryBudget {
    */
   constructor(readonly maxBytes: number = DEFAULT_MAX_BUFFERED_BYTES) {
     if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) {
-      throw new ConfigurationError(`maxBufferedBytes must be a positive integer (got ${String(maxBytes)}); for example 8388608 (8 MiB)`);
+      throw new ConfigurationError(`maxBufferedBytes must be a positive integer (got ${String(maxBytes)}); for example 6291456 (6 MiB)`);
     }
   }
 

@@ -22,7 +22,7 @@ export interface PollingRecordSourceOptions {
    * Bound on the bytes of records read and not yet acknowledged by the application, across every shard of the
    * source: each GetRecords waits for room and its `Limit` is shaped to fit (at least 1 record, so a shard always
    * progresses). Counted per record: its payload as held (base64 text until read), partition key, sequence number and
-   * 128 bytes of objects. Default 8,388,608 (8 MiB). Ignored when `memoryBudget` is given.
+   * 128 bytes of objects. Default 6,291,456 (6 MiB). Ignored when `memoryBudget` is given.
    */
   readonly maxBufferedBytes?: number;
   /** A budget shared with other sources of the process (the CLI gives one to all its consumers). Default: one per source. */

@@ -14,7 +14,7 @@ import { type CliAdapter } from '../cli-adapter';
  * Before any consumer starts, each stream is checked within `--startup-timeout-ms` (default 30 s): an unreachable
  * endpoint, an unknown host or a missing stream ends the run with one line saying what to check (exit 1).
  *
- * All the consumers of the process share one memory budget of `--max-buffered-bytes` (default 8 MiB): the records
+ * All the consumers of the process share one memory budget of `--max-buffered-bytes` (default 6 MiB): the records
  * read and not yet acknowledged, across every shard of every consumer, stay within it.
  */
 export const pollingCliAdapter: CliAdapter = {

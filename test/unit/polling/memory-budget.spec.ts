@@ -36,7 +36,7 @@ describe('MemoryBudget', () => {
     expect(budget.bufferedBytes).toBe(0);
   });
 
-  it('gives Limit = share / estimated bytes per record, the share being budget / shards but at least 1 MiB, at most maxRecords and 10,000', async () => {
+  it('gives Limit = share / estimated bytes per record, the share being budget / shards but at least 256 KiB, at most maxRecords and 10,000', async () => {
     const MiB = 1024 * 1024;
     const budget = new MemoryBudget(4 * MiB);
     await measured(budget, 1_000);
@@ -46,8 +46,8 @@ describe('MemoryBudget', () => {
     expect(await b.reserve(200)).toBe(200); // its own maxRecords
     a.close();
     b.close();
-    const many = Array.from({ length: 8 }, () => budget.open());
-    expect(await many[0]?.reserve(10_000)).toBe(Math.floor(MiB / 1_000)); // 4 MiB / 8 shards = 512 KiB, but a call gets 1 MiB
+    const many = Array.from({ length: 32 }, () => budget.open());
+    expect(await many[0]?.reserve(10_000)).toBe(Math.floor((256 * 1024) / 1_000)); // 4 MiB / 32 shards = 128 KiB, but a call gets 256 KiB
     for (const lease of many) lease.close();
     const big = new MemoryBudget(1_000_000_000);
     await measured(big, 1_000);
