@@ -44,6 +44,7 @@ export { buildKclProperties, formatKclProperties, type KclPropertiesInput, type 
 export { KclDaemonError } from './kcl-daemon/kcl-daemon-launcher';
 export { PollingRecordSource, type PollingRecordSourceOptions } from './adapters/polling/polling-record-source';
 export { parseInitialPosition } from './adapters/polling/parse-initial-position';
+export { MemoryBudget, BudgetLease, DEFAULT_MAX_BUFFERED_BYTES } from './adapters/polling/memory-budget';
 export { measureShardLag, type ShardLag } from './adapters/polling/measure-shard-lag';
 
 /* Metrics, health and the status page */

@@ -90,6 +90,11 @@ export class EmfMetrics implements MetricsRecorder {
     if (batch.millisBehindLatest !== undefined) window.millisBehindLatest = Math.max(window.millisBehindLatest ?? 0, batch.millisBehindLatest);
   }
 
+  lagObserved(shard: ShardRef, millisBehindLatest: number): void {
+    const window = this.shardWindow(shard);
+    window.millisBehindLatest = Math.max(window.millisBehindLatest ?? 0, millisBehindLatest);
+  }
+
   batchHandled(shard: ShardRef, result: { readonly durationMs: number }): void {
     push(this.shardWindow(shard).handlerMs, result.durationMs);
   }

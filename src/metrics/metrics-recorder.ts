@@ -35,6 +35,8 @@ export interface MetricsRecorder {
   shardStopped?(shard: ShardRef, error: Error): void;
   /** A batch arrived from the adapter. */
   batchReceived?(shard: ShardRef, batch: { readonly records: number; readonly bytes: number; readonly millisBehindLatest?: number }): void;
+  /** The adapter learned how far behind a shard is without delivering records (an empty GetRecords page). */
+  lagObserved?(shard: ShardRef, millisBehindLatest: number): void;
   /** The runtime finished a batch (handler, retries, error policy and checkpoint), `ok` false when the shard stopped on it. */
   batchHandled?(shard: ShardRef, result: { readonly durationMs: number; readonly ok: boolean }): void;
   /** A handler attempt failed and the batch (or its failed records) will be tried again. */
@@ -71,6 +73,7 @@ export function combineRecorders(recorders: readonly MetricsRecorder[]): Metrics
     shardClosed: (...args) => call('shardClosed', args),
     shardStopped: (...args) => call('shardStopped', args),
     batchReceived: (...args) => call('batchReceived', args),
+    lagObserved: (...args) => call('lagObserved', args),
     batchHandled: (...args) => call('batchHandled', args),
     handlerRetried: (...args) => call('handlerRetried', args),
     recordsSkipped: (...args) => call('recordsSkipped', args),

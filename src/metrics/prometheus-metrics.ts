@@ -184,11 +184,13 @@ export class PrometheusMetrics implements MetricsRecorder {
     this.records.inc(labels, batch.records);
     this.bytes.inc(labels, batch.bytes);
     this.batchSize.observe(appLabels(shard), batch.records);
-    if (batch.millisBehindLatest !== undefined) {
-      const seconds = batch.millisBehindLatest / 1_000;
-      this.lagByShard.set(shardKey(shard), { app: shard, seconds });
-      if (this.perShard) this.shardLag.set(labels, seconds);
-    }
+    if (batch.millisBehindLatest !== undefined) this.lagObserved(shard, batch.millisBehindLatest);
+  }
+
+  lagObserved(shard: ShardRef, millisBehindLatest: number): void {
+    const seconds = millisBehindLatest / 1_000;
+    this.lagByShard.set(shardKey(shard), { app: shard, seconds });
+    if (this.perShard) this.shardLag.set(this.shardLabels(shard), seconds);
   }
 
   batchHandled(shard: ShardRef, result: { readonly durationMs: number; readonly ok: boolean }): void {

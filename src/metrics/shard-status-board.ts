@@ -99,6 +99,10 @@ export class ShardStatusBoard implements MetricsRecorder {
     if (batch.millisBehindLatest !== undefined) entry.millisBehindLatest = batch.millisBehindLatest;
   }
 
+  lagObserved(shard: ShardRef, millisBehindLatest: number): void {
+    this.shardEntry(shard).millisBehindLatest = millisBehindLatest;
+  }
+
   checkpointWritten(shard: ShardRef, result: { readonly ok: boolean; readonly position: string }): void {
     if (result.ok) this.shardEntry(shard).checkpoint = result.position;
   }

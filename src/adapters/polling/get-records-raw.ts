@@ -22,6 +22,43 @@ interface RawWireRecord {
   ApproximateArrivalTimestamp?: number;
 }
 
+/** The `content-length` header, when the response has a valid one. */
+function contentLength(headers: Record<string, string> | undefined): number | undefined {
+  if (headers === undefined) return undefined;
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.toLowerCase() !== 'content-length') continue;
+    const length = Number(value);
+    return Number.isSafeInteger(length) && length >= 0 ? length : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The body as text. With a known length, each chunk is copied into one buffer as it arrives and dropped at once (a
+ * page of up to 10 MB is then held once while it arrives, not twice as with collecting the chunks and concatenating).
+ */
+async function readBody(body: Readable, length: number | undefined): Promise<string> {
+  if (length !== undefined) {
+    const whole = Buffer.allocUnsafe(length);
+    let offset = 0;
+    let overflow: Buffer[] | undefined;
+    for await (const piece of body) {
+      const chunk = typeof piece === 'string' ? Buffer.from(piece) : (piece as Buffer);
+      if (overflow === undefined && offset + chunk.length <= length) {
+        chunk.copy(whole, offset);
+        offset += chunk.length;
+      } else {
+        overflow ??= [whole.subarray(0, offset)]; // the header lied: collect the rest instead
+        overflow.push(chunk);
+      }
+    }
+    return overflow === undefined ? whole.toString('utf8', 0, offset) : Buffer.concat(overflow).toString('utf8');
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /**
  * GetRecords without the SDK's per-record work: a middleware placed just inside the SDK's deserializer takes the
  * `Records` array out of the JSON body (the SDK would validate each record's base64 with a regular expression and
@@ -37,9 +74,7 @@ export async function getRecordsRaw(client: KinesisClient, input: GetRecordsComm
       const result = await next(args);
       const response = result.response as HttpResponseLike;
       if (response.statusCode !== 200 || !(response.body instanceof Readable)) return result;
-      const chunks: Buffer[] = [];
-      for await (const chunk of response.body) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-      const text = Buffer.concat(chunks).toString('utf8');
+      const text = await readBody(response.body, contentLength(response.headers));
       let rest = text;
       try {
         const parsed = JSON.parse(text) as { Records?: RawWireRecord[] };

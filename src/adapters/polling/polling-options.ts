@@ -3,6 +3,7 @@ import { type KinesisClient } from '@aws-sdk/client-kinesis';
 import { type CheckpointStore } from '../../checkpoint-stores/checkpoint-store';
 import { type InitialPosition } from '../../core/consumer-options';
 import { type Logger } from '../../core/logger';
+import { type MemoryBudget } from './memory-budget';
 
 /** Options of {@link PollingRecordSource}. */
 export interface PollingRecordSourceOptions {
@@ -15,8 +16,17 @@ export interface PollingRecordSourceOptions {
   /** Where a shard without checkpoint starts (children of a resharding always start at TRIM_HORIZON). Default TRIM_HORIZON. */
   readonly initialPosition?: InitialPosition;
   readonly logger?: Logger;
-  /** GetRecords `Limit`, at most 10,000. Default 10,000. */
+  /** GetRecords `Limit`, at most 10,000. Default 10,000 (the memory budget can make it smaller). */
   readonly maxRecordsPerCall?: number;
+  /**
+   * Bound on the bytes of records read and not yet acknowledged by the application, across every shard of the
+   * source: each GetRecords waits for room and its `Limit` is shaped to fit (at least 1 record, so a shard always
+   * progresses). Counted per record: its payload as held (base64 text until read), partition key, sequence number and
+   * 128 bytes of objects. Default 6,291,456 (6 MiB). Ignored when `memoryBudget` is given.
+   */
+  readonly maxBufferedBytes?: number;
+  /** A budget shared with other sources of the process (the CLI gives one to all its consumers). Default: one per source. */
+  readonly memoryBudget?: MemoryBudget;
   /** Least time between two GetRecords calls of a shard that is behind (Kinesis allows 5 per second). Default 200. */
   readonly minPollIntervalMs?: number;
   /** Time between two GetRecords calls of a shard that is caught up (an empty page, or 0 ms behind). Default 1,000. */

@@ -1,3 +1,4 @@
+import { MemoryBudget } from '../../adapters/polling/memory-budget';
 import { PollingRecordSource } from '../../adapters/polling/polling-record-source';
 import { parseInitialPosition } from '../../adapters/polling/parse-initial-position';
 import { assertSeparateCheckpoints, createCheckpointStore, parseCheckpointStoreSpec } from '../../checkpoint-stores/create-checkpoint-store';
@@ -12,6 +13,9 @@ import { type CliAdapter } from '../cli-adapter';
  *
  * Before any consumer starts, each stream is checked within `--startup-timeout-ms` (default 30 s): an unreachable
  * endpoint, an unknown host or a missing stream ends the run with one line saying what to check (exit 1).
+ *
+ * All the consumers of the process share one memory budget of `--max-buffered-bytes` (default 6 MiB): the records
+ * read and not yet acknowledged, across every shard of every consumer, stay within it.
  */
 export const pollingCliAdapter: CliAdapter = {
   name: 'polling',
@@ -23,6 +27,7 @@ export const pollingCliAdapter: CliAdapter = {
       consumers.map((consumer) => ({ consumerName: consumer.name, applicationName: consumer.options.applicationName, streamName: options.stream ?? consumer.options.streamName })),
     );
     const from = options.from === undefined ? undefined : parseInitialPosition(options.from);
+    const budget = new MemoryBudget(options.maxBufferedBytes);
     const clients = new Map<string, ReturnType<typeof createKinesisClient>>();
     const sources = consumers.map((consumer) => {
       const region = options.region ?? consumer.options.region;
@@ -39,6 +44,7 @@ export const pollingCliAdapter: CliAdapter = {
         checkpointStore: createCheckpointStore(spec, { applicationName: consumer.options.applicationName, streamName, region }),
         initialPosition: from ?? consumer.options.initialPosition,
         logger,
+        memoryBudget: budget,
         ...(options.startupTimeoutMs === undefined ? {} : { startupTimeoutMs: options.startupTimeoutMs }),
         ...(options.endpoint === undefined ? {} : { endpointDescription: `--endpoint ${options.endpoint}` }),
         ...(metrics === undefined ? {} : { metrics: { recorder: metrics, application: consumer.options.applicationName } }),

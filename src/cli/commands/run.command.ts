@@ -30,7 +30,7 @@ export function runCommand(): Command {
     .option('--log-file <path>', 'append log lines to this file')
     .option('--shutdown-timeout-ms <ms>', 'bound on a graceful stop', parsePositiveInteger, 30_000)
     .option('--startup-timeout-ms <ms>', 'polling: give up (exit 1) when the stream cannot be reached within this time (default 30000)', parsePositiveInteger)
-    .option('--max-buffered-bytes <bytes>', 'polling: bound on the record bytes buffered across all shards (default 67108864 = 64 MiB)', parsePositiveInteger)
+    .option('--max-buffered-bytes <bytes>', 'polling: bound on the record bytes buffered across all shards (default 6291456 = 6 MiB)', parsePositiveInteger)
     .option('--metrics-port <port>', 'serve /metrics (Prometheus), /healthz, /readyz and a live status page at / on this port', parsePort)
     .option('--metrics-host <host>', 'interface of --metrics-port (default 127.0.0.1; 0.0.0.0 to be scraped from outside the container)')
     .option('--metrics-emf [file]', 'write CloudWatch Embedded Metric Format lines every minute, to stderr or to this file')

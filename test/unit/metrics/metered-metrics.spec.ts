@@ -85,6 +85,18 @@ describe('metrics through the RecordSource contract', () => {
     }
   });
 
+  it('an empty page updates the lag too, so the gauge keeps reporting while the stream is idle', async () => {
+    const prometheus = new PrometheusMetrics({ processMetrics: false });
+    const board = new ShardStatusBoard();
+    const recorder = combineRecorders([prometheus, board]);
+    recorder.batchReceived?.(SHARD, { records: 5, bytes: 5, millisBehindLatest: 30_000 });
+    recorder.lagObserved?.(SHARD, 0);
+    expect(sample(await prometheus.render(), 'shardline_shard_behind_latest_seconds', { shard: SHARD.shardId })).toBe(0);
+    expect(sample(await prometheus.render(), 'shardline_behind_latest_max_seconds', APP)).toBe(0);
+    expect(board.snapshot().applications[0]!.shards[0]).toMatchObject({ millisBehindLatest: 0, recordsTotal: 5 });
+    board.close();
+  });
+
   it('removes the lag of a shard this process no longer owns', async () => {
     const prometheus = new PrometheusMetrics({ processMetrics: false });
     prometheus.batchReceived(SHARD, { records: 1, bytes: 1, millisBehindLatest: 9_000 });
