@@ -1,35 +1,21 @@
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exploreConsumer } from '../../src/core/consumer-explorer';
-import { formatKclProperties } from '../../src/kcl-daemon/kcl-properties';
 import { kinesisEndpoint } from '../harness/endpoints';
 import { isAlive } from '../harness/services';
-import { startTestDaemon, testDaemonProperties, type TestDaemon } from '../harness/test-daemon';
+import { startTestDaemon, type TestDaemon } from '../harness/test-daemon';
 import { createStream, localKinesis, tempDir, uniqueName } from '../integration/polling/polling-test-kit';
 import { ChaosProducer } from './harness/chaos-producer';
 import { requireBuiltCli } from './harness/consumer-process';
+import { childPids, writeChaosDaemonProperties } from './harness/kcl-chaos';
 import { assertDelivery, checkDelivery, type RunEnding } from './harness/delivery-checker';
 import { HANDLED_LOG_ENV, readHandledLog } from './harness/handled-log';
 import { printSummary, sleep, waitForIds, waitUntil } from './harness/scenario';
 import { scenarioSeed, seededRandom } from './harness/seeded-random';
-import { ChaosConsumer } from './fixtures/chaos.consumer';
 
 jest.setTimeout(240_000);
 
 const SEED = scenarioSeed(11_009);
 const RECORDS = 600;
 
-function childPids(pid: number): number[] {
-  try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
-      .split('\n')
-      .map((l) => Number(l.trim()))
-      .filter((n) => n > 0);
-  } catch {
-    return [];
-  }
-}
 
 /**
  * The other KCL counterpart: one shardline child of the MultiLangDaemon is killed with kill -9 while it handles
@@ -47,21 +33,7 @@ describe('chaos: one KCL child killed with kill -9 (kinesis-local, moto)', () =>
     await createStream(client, stream, 2);
     const dir = tempDir('shardline-chaos-kcl-child-');
     const log = join(dir, 'handled.jsonl');
-    const propertiesFile = join(dir, 'app.properties');
-    writeFileSync(
-      propertiesFile,
-      formatKclProperties(
-        testDaemonProperties({
-          definition: exploreConsumer(ChaosConsumer),
-          streamName: stream,
-          applicationName: app,
-          workerId: `chaos-child-worker-${process.pid}`,
-          executable: `node bin/shardline.js run ${join('test', 'chaos', 'fixtures', 'chaos.consumer.ts')} --adapter kcl`,
-          extra: [['maxRecords', '100']],
-        }),
-        ['chaos: a child killed'],
-      ),
-    );
+    const propertiesFile = writeChaosDaemonProperties(dir, { stream, application: app, workerId: `chaos-child-worker-${process.pid}`, comment: 'chaos: a child killed' });
     const env = { [HANDLED_LOG_ENV]: log, CHAOS_STREAM: stream, CHAOS_SLEEP_MS_AFTER_LOG: '300' };
     const producer = new ChaosProducer(client, stream);
     const endings = new Map<number, RunEnding>();
