@@ -193,7 +193,7 @@ async function memoryPart(endpoint: string): Promise<void> {
     ...rows,
     '',
     'Target: peak RSS ≤ 200 MB on 4 and on 32 shards (issue 11 measured 329 MB on 4 shards before the budget).',
-    'The price of the default on this emulator: smaller pages mean more GetRecords calls and a checkpoint per batch, so fewer records/s and, on 32 shards (256 KiB per call), more CPU per record. kinesalite has no read limits; on Kinesis a shard is read at 2 MB/s at most, which a 1.5 MiB page per call (4 shards) covers. Raise `maxBufferedBytes` when RSS matters less than throughput on many shards.',
+    'The price of the default: on 32 shards (256 KiB per call) more GetRecords calls and more checkpoints per record, so about 2× the CPU per record and fewer records/s than with 64 MiB; on 4 shards (1.5 MiB per call) none measurable. kinesalite has no read limits; on Kinesis a shard is read at 2 MB/s at most. Raise `maxBufferedBytes` when CPU on many shards matters more than RSS.',
   ].join('\n');
   writeBenchmarkSection('polling-memory', markdown);
   process.stdout.write(`${markdown}\n`);

@@ -222,6 +222,9 @@ export class ShardReader {
         continue;
       }
       this.budget.settle(wire);
+      // A full page says more is waiting, whatever MillisBehindLatest says (with the budget shaping Limit, pages are
+      // often cut short; kinesalite always answers 0 for an open shard).
+      const fullPage = wire.length >= limit;
       const records = toKinesisRecords(wire, shardId, {
         deaggregate: host.options.deaggregate ?? true,
         skipUpTo: lastProcessed,
@@ -254,7 +257,7 @@ export class ShardReader {
         return;
       }
       iterator = page.NextShardIterator;
-      const caughtUp = records.length === 0 || page.MillisBehindLatest === 0;
+      const caughtUp = records.length === 0 || (page.MillisBehindLatest === 0 && !fullPage);
       const waitMs = caughtUp ? host.idlePollMs : host.minPollMs - (Date.now() - startedAt);
       if (waitMs > 0) await host.timers.sleep(waitMs);
     }

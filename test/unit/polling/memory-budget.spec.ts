@@ -289,3 +289,41 @@ describe('PollingRecordSource with a memory budget', () => {
     lease.close();
   });
 });
+
+describe('pacing with the memory budget', () => {
+  const kinesis = mockClient(KinesisClient);
+  const RANGE = { HashKeyRange: { StartingHashKey: '0', EndingHashKey: '9' }, SequenceNumberRange: { StartingSequenceNumber: '1' } };
+
+  afterAll(() => kinesis.restore());
+
+  it('reads the next page after minPollIntervalMs, not idlePollIntervalMs, when a page was full (MillisBehindLatest 0, as kinesalite says)', async () => {
+    kinesis.reset();
+    kinesis.on(ListShardsCommand).resolves({ Shards: [{ ...RANGE, ShardId: 'a' }] });
+    kinesis.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it' });
+    let seq = 0;
+    kinesis.on(GetRecordsCommand).callsFake((input: { Limit: number }) => ({
+      Records: Array.from({ length: input.Limit }, () => ({ SequenceNumber: String(++seq).padStart(10, '0'), PartitionKey: 'k', Data: new Uint8Array(100) })),
+      NextShardIterator: 'it',
+      MillisBehindLatest: 0,
+    }));
+    const source = new PollingRecordSource({
+      streamName: 's',
+      client: new KinesisClient({ region: 'us-east-1' }),
+      checkpointStore: new MemoryCheckpointStore(),
+      logger: createLogger({ destination: 'none' }),
+      maxRecordsPerCall: 10,
+      minPollIntervalMs: 1,
+      idlePollIntervalMs: 10_000,
+      shardSyncIntervalMs: 60_000,
+    });
+    let batches = 0;
+    const subscription = source.events().subscribe((event) => {
+      if (event.type === 'records') batches++;
+      event.ack({ status: 'ok' });
+    });
+    for (let i = 0; i < 200 && batches < 3; i++) await new Promise((r) => setTimeout(r, 5));
+    subscription.unsubscribe();
+    await source.close();
+    expect(batches).toBeGreaterThanOrEqual(3); // before: one page, then a 10 s idle wait
+  });
+});
