@@ -9,6 +9,7 @@ import { kmsCommand } from './commands/kms.command';
 import { lagCommand } from './commands/lag.command';
 import { putCommand } from './commands/put.command';
 import { runCommand } from './commands/run.command';
+import { shardlineVersion } from './shardline-version';
 import { UsageError } from './usage-error';
 import { streamsCommand } from './commands/streams.command';
 import { tailCommand } from './commands/tail.command';
@@ -21,7 +22,7 @@ export const EXIT_FAILURE = 1;
 export function buildProgram(): Command {
   const program = new Command('shardline')
     .description('shardline: run and operate Kinesis consumers written in TypeScript')
-    .version(readVersion(), '-V, --version')
+    .version(shardlineVersion(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
   for (const command of [initCommand(), runCommand(), devCommand(), kclCommand(), kmsCommand(), putCommand(), tailCommand(), streamsCommand(), lagCommand()]) {
@@ -34,11 +35,6 @@ function applyExitOverride(command: Command): Command {
   command.exitOverride();
   for (const sub of command.commands) applyExitOverride(sub);
   return command;
-}
-
-function readVersion(): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json sits two levels up in src and dist
-  return (require('../../package.json') as { version: string }).version;
 }
 
 /** Runs the CLI with `argv` and returns the exit code. */

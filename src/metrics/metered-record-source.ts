@@ -2,7 +2,7 @@ import { map, type Observable } from 'rxjs';
 import { type RecordSource } from '../adapters/record-source';
 import { formatPosition } from '../core/checkpoint-position';
 import { type Checkpointer } from '../core/checkpointer';
-import { type Ack, type ShardEvent } from '../core/shard-event';
+import { type Ack, type EventOutcome, type ShardEvent } from '../core/shard-event';
 import { type AppRef, type MetricsRecorder, type ShardRef } from './metrics-recorder';
 
 /**
@@ -67,7 +67,7 @@ export class MeteredRecordSource implements RecordSource {
     }
   }
 
-  private wrapAck(ack: Ack, observe: Parameters<Ack>[0] extends infer O ? (outcome: O) => void : never): Ack {
+  private wrapAck(ack: Ack, observe: (outcome: EventOutcome) => void): Ack {
     return (outcome) => {
       try {
         observe(outcome);

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import path from 'node:path';
 import { ConfigurationError } from '../../core/errors';
 import { PACKAGE_ROOT } from '../../kcl-daemon/kcl-paths';
+import { readOwnPackageJson, shardlineVersion } from '../shardline-version';
 
 /** Where the files of a new project are kept in the package (`templates/init`). */
 export const INIT_TEMPLATE_DIRECTORY = path.join(PACKAGE_ROOT, 'templates', 'init');
@@ -106,14 +107,6 @@ function listTemplateFiles(root: string, relative = ''): string[] {
     else out.push(child);
   }
   return out;
-}
-
-function readOwnPackageJson(): { version: string; dependencies?: Record<string, string> } {
-  return JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string; dependencies?: Record<string, string> };
-}
-
-function shardlineVersion(): string {
-  return readOwnPackageJson().version;
 }
 
 /** The @swc/core range shardline itself depends on, so that jest and `shardline run` share one compiler. */
