@@ -3,15 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kinesaliteEndpoint, TEST_PORT_BASE } from '../../harness/endpoints';
 import { isPortOpen } from '../../harness/services';
-import { createStream, localKinesis, makeRecords, putRecords, tempDir, uniqueName } from '../polling/polling-test-kit';
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, describe: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${describe()}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
+import { createStream, localKinesis, makeRecords, putRecords, tempDir, uniqueName, waitFor } from '../polling/polling-test-kit';
 
 /**
  * A real Prometheus (Debian's package) scrapes a polling consumer (the built CLI, kinesalite, a backlog) through
@@ -32,11 +24,16 @@ interface QueryResult {
   data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
 }
 
+/** The first value of a PromQL query, or undefined (no series yet, or Prometheus not answering yet). */
 async function query(promql: string): Promise<number | undefined> {
-  const response = await fetch(`http://127.0.0.1:${PROMETHEUS_PORT}/api/v1/query?query=${encodeURIComponent(promql)}`);
-  const body = (await response.json()) as QueryResult;
-  const value = body.data.result[0]?.value[1];
-  return value === undefined ? undefined : Number(value);
+  try {
+    const response = await fetch(`http://127.0.0.1:${PROMETHEUS_PORT}/api/v1/query?query=${encodeURIComponent(promql)}`);
+    const body = (await response.json()) as QueryResult;
+    const value = body.data.result[0]?.value[1];
+    return value === undefined ? undefined : Number(value);
+  } catch {
+    return undefined;
+  }
 }
 
 function stop(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {

@@ -85,10 +85,10 @@ export function memoryLogger(level: 'info' | 'debug' = 'info'): { logger: AppLog
   return { logger, lines };
 }
 
-/** Polls `check` until it returns true, or fails after `timeoutMs` with `describe()`. */
-export async function waitFor(check: () => boolean, timeoutMs: number, describe: () => string): Promise<void> {
+/** Polls `check` (sync or async) until it returns true, or fails after `timeoutMs` with `describe()`. */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, describe: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out: ${describe()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
