@@ -1,10 +1,8 @@
-import { join } from 'node:path';
-import { kinesaliteEndpoint } from '../harness/endpoints';
 import { ChaosProducer } from './harness/chaos-producer';
-import { ConsumerRuns, requireBuiltCli } from './harness/consumer-process';
+import { requireBuiltCli } from './harness/consumer-process';
 import { assertDelivery, checkDelivery } from './harness/delivery-checker';
 import { readHandledLog } from './harness/handled-log';
-import { crashAndRestart, pollingScenario, printSummary, shardParents, waitForIds } from './harness/scenario';
+import { crashAndRestart, pollingScenario, printSummary, shardParents, waitForIds, scenarioRuns } from './harness/scenario';
 import { scenarioSeed, seededRandom } from './harness/seeded-random';
 
 jest.setTimeout(150_000);
@@ -18,13 +16,7 @@ describe('chaos: KPL aggregated records with restarts (kinesalite)', () => {
     requireBuiltCli();
     const random = seededRandom(SEED);
     const s = await pollingScenario('chaos-kpl', 2);
-    const runs = new ConsumerRuns({
-      fixture: join(__dirname, 'fixtures', 'chaos.consumer.ts'),
-      stream: s.stream,
-      endpoint: kinesaliteEndpoint(),
-      checkpoints: `file:${s.checkpointsDir}`,
-      handledLog: s.log,
-      dir: s.dir,
+    const runs = scenarioRuns(s, {
       // Work after the side effect: a kill in these 400 ms leaves a handled batch without its checkpoint.
       env: { CHAOS_SLEEP_MS_AFTER_LOG: '400' },
     });

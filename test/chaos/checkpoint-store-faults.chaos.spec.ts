@@ -1,13 +1,12 @@
-import { join } from 'node:path';
-import { dynamodbEndpoint, kinesaliteEndpoint } from '../harness/endpoints';
+import { dynamodbEndpoint } from '../harness/endpoints';
 import { uniqueName } from '../integration/polling/polling-test-kit';
 import { ChaosProducer } from './harness/chaos-producer';
-import { ConsumerRuns, requireBuiltCli } from './harness/consumer-process';
+import { requireBuiltCli } from './harness/consumer-process';
 import { assertDelivery, checkDelivery } from './harness/delivery-checker';
 import { startFaultProxy } from './harness/fault-proxy';
 import { readHandledLog } from './harness/handled-log';
 import { itUnlessKnownDefect } from './harness/known-defects';
-import { crashAndRestart, pollingScenario, printSummary, shardParents, waitForIds } from './harness/scenario';
+import { crashAndRestart, pollingScenario, printSummary, shardParents, waitForIds, scenarioRuns } from './harness/scenario';
 import { scenarioSeed, seededRandom } from './harness/seeded-random';
 
 jest.setTimeout(150_000);
@@ -23,13 +22,8 @@ describe('chaos: injected checkpoint-store failures (DynamoDB lease table on dyn
     const s = await pollingScenario('chaos-store-faults', 2);
     // Bursts of 4 throttled UpdateItem calls (more than the SDK's 3 attempts) on about 15% of checkpoint writes.
     const proxy = await startFaultProxy({ target: dynamodbEndpoint(), random, failureRate: 0.15, burstLength: 4 });
-    const runs = new ConsumerRuns({
-      fixture: join(__dirname, 'fixtures', 'chaos.consumer.ts'),
-      stream: s.stream,
-      endpoint: kinesaliteEndpoint(),
+    const runs = scenarioRuns(s, {
       checkpoints: `dynamodb:${uniqueName('chaos-leases')}`,
-      handledLog: s.log,
-      dir: s.dir,
       env: { AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
     });
     const producer = new ChaosProducer(s.client, s.stream);

@@ -1,10 +1,8 @@
-import { join } from 'node:path';
-import { kinesaliteEndpoint } from '../harness/endpoints';
 import { ChaosProducer } from './harness/chaos-producer';
-import { ConsumerRuns, requireBuiltCli } from './harness/consumer-process';
+import { requireBuiltCli } from './harness/consumer-process';
 import { assertDelivery, checkDelivery } from './harness/delivery-checker';
 import { readHandledLog } from './harness/handled-log';
-import { crashAndRestart, pollingScenario, printSummary, shardParents, sleep, waitForIds, waitForWorkBy } from './harness/scenario';
+import { crashAndRestart, pollingScenario, printSummary, shardParents, sleep, waitForIds, waitForWorkBy, scenarioRuns } from './harness/scenario';
 import { scenarioSeed, seededRandom } from './harness/seeded-random';
 
 jest.setTimeout(150_000);
@@ -17,13 +15,8 @@ describe('chaos: a manual-checkpoint consumer under kill -9 and SIGTERM (kinesal
     requireBuiltCli();
     const random = seededRandom(SEED);
     const s = await pollingScenario('chaos-manual', 3);
-    const runs = new ConsumerRuns({
-      fixture: join(__dirname, 'fixtures', 'manual-checkpoint.consumer.ts'),
-      stream: s.stream,
-      endpoint: kinesaliteEndpoint(),
-      checkpoints: `file:${s.checkpointsDir}`,
-      handledLog: s.log,
-      dir: s.dir,
+    const runs = scenarioRuns(s, {
+      fixture: 'manual-checkpoint.consumer.ts',
       env: { CHAOS_FLUSH_RECORDS: '40', CHAOS_FLUSH_INTERVAL: '300ms' },
     });
     const producer = new ChaosProducer(s.client, s.stream);

@@ -1,12 +1,10 @@
 import { MergeShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
-import { join } from 'node:path';
-import { kinesaliteEndpoint } from '../harness/endpoints';
 import { listShards, waitActive } from '../integration/polling/polling-test-kit';
 import { ChaosProducer } from './harness/chaos-producer';
-import { ConsumerRuns, requireBuiltCli } from './harness/consumer-process';
+import { requireBuiltCli } from './harness/consumer-process';
 import { assertDelivery, checkDelivery } from './harness/delivery-checker';
 import { readHandledLog } from './harness/handled-log';
-import { crashAndRestart, pollingScenario, printSummary, shardParents, sleep, waitForIds, waitForWorkBy } from './harness/scenario';
+import { crashAndRestart, pollingScenario, printSummary, shardParents, sleep, waitForIds, waitForWorkBy, scenarioRuns } from './harness/scenario';
 import { scenarioSeed, seededRandom } from './harness/seeded-random';
 
 jest.setTimeout(150_000);
@@ -19,14 +17,7 @@ describe('chaos: split and merge mid-stream with kill -9 between (kinesalite)', 
     requireBuiltCli();
     const random = seededRandom(SEED);
     const s = await pollingScenario('chaos-reshard', 2);
-    const runs = new ConsumerRuns({
-      fixture: join(__dirname, 'fixtures', 'chaos.consumer.ts'),
-      stream: s.stream,
-      endpoint: kinesaliteEndpoint(),
-      checkpoints: `file:${s.checkpointsDir}`,
-      handledLog: s.log,
-      dir: s.dir,
-    });
+    const runs = scenarioRuns(s);
     const producer = new ChaosProducer(s.client, s.stream);
     const context = `split + merge (seed ${SEED}, files in ${s.dir})`;
     const producing = producer.put({ from: 0, count: RECORDS, chunk: 40, pauseMs: 100 });

@@ -1,13 +1,11 @@
 import { SplitShardCommand } from '@aws-sdk/client-kinesis';
-import { join } from 'node:path';
-import { kinesaliteEndpoint } from '../harness/endpoints';
 import { listShards, waitActive } from '../integration/polling/polling-test-kit';
 import { ChaosProducer } from './harness/chaos-producer';
-import { ConsumerRuns, requireBuiltCli } from './harness/consumer-process';
+import { requireBuiltCli } from './harness/consumer-process';
 import { assertDelivery, checkDelivery } from './harness/delivery-checker';
 import { readHandledLog } from './harness/handled-log';
 import { itUnlessKnownDefect } from './harness/known-defects';
-import { fileCheckpoints, pollingScenario, printSummary, shardParents, sleep, waitForIds, waitForWorkBy, waitUntil } from './harness/scenario';
+import { fileCheckpoints, pollingScenario, printSummary, shardParents, sleep, waitForIds, waitForWorkBy, waitUntil, scenarioRuns } from './harness/scenario';
 import { scenarioSeed, seededRandom } from './harness/seeded-random';
 
 jest.setTimeout(150_000);
@@ -37,13 +35,8 @@ describe('chaos: SIGTERM while a split shard ends (kinesalite)', () => {
       requireBuiltCli();
       const random = seededRandom(SEED);
       const s = await pollingScenario('chaos-stop-end', 2);
-      const runs = new ConsumerRuns({
-        fixture: join(__dirname, 'fixtures', c.fixture),
-        stream: s.stream,
-        endpoint: kinesaliteEndpoint(),
-        checkpoints: `file:${s.checkpointsDir}`,
-        handledLog: s.log,
-        dir: s.dir,
+      const runs = scenarioRuns(s, {
+        fixture: c.fixture,
         env: c.env,
       });
       const producer = new ChaosProducer(s.client, s.stream);

@@ -1,10 +1,8 @@
-import { join } from 'node:path';
-import { kinesaliteEndpoint } from '../harness/endpoints';
 import { ChaosProducer } from './harness/chaos-producer';
-import { ConsumerRuns, requireBuiltCli } from './harness/consumer-process';
+import { requireBuiltCli } from './harness/consumer-process';
 import { assertDelivery, checkDelivery } from './harness/delivery-checker';
 import { readHandledLog } from './harness/handled-log';
-import { pollingScenario, printSummary, shardParents, sleep, waitForIds, waitForWorkBy } from './harness/scenario';
+import { pollingScenario, printSummary, shardParents, sleep, waitForIds, waitForWorkBy, scenarioRuns } from './harness/scenario';
 import { scenarioSeed, seededRandom } from './harness/seeded-random';
 
 jest.setTimeout(150_000);
@@ -18,13 +16,7 @@ describe('chaos: a slow handler behind a backlog, stopped with SIGTERM mid-way (
     requireBuiltCli();
     const random = seededRandom(SEED);
     const s = await pollingScenario('chaos-backlog', 4);
-    const runs = new ConsumerRuns({
-      fixture: join(__dirname, 'fixtures', 'chaos.consumer.ts'),
-      stream: s.stream,
-      endpoint: kinesaliteEndpoint(),
-      checkpoints: `file:${s.checkpointsDir}`,
-      handledLog: s.log,
-      dir: s.dir,
+    const runs = scenarioRuns(s, {
       // 50 ms per batch plus 20 ms per 100 records: a shard's 5,000-record first batch takes about a second.
       env: { CHAOS_SLEEP_MS_PER_BATCH: '50', CHAOS_SLEEP_MS_PER_100_RECORDS: '20' },
     });

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kinesaliteEndpoint } from '../../harness/endpoints';
 import { createStream, localKinesis, tempDir, uniqueName } from '../../integration/polling/polling-test-kit';
-import { type ConsumerRuns } from './consumer-process';
+import { ConsumerRuns } from './consumer-process';
 import { type DeliveryReport } from './delivery-checker';
 import { handledIds, readHandledLog } from './handled-log';
 import { type SeededRandom } from './seeded-random';
@@ -92,6 +92,25 @@ export async function pollingScenario(prefix: string, shards: number): Promise<P
   await createStream(client, stream, shards);
   const dir = tempDir(`shardline-chaos-${prefix}-`);
   return { client, stream, dir, log: join(dir, 'handled.jsonl'), checkpointsDir: join(dir, 'checkpoints'), startedAt: Date.now() };
+}
+
+/**
+ * The consumer runs of a polling scenario: the built CLI reading its stream on kinesalite, logging to its handled log,
+ * with file checkpoints in its folder unless `checkpoints` says otherwise.
+ */
+export function scenarioRuns(
+  s: PollingScenario,
+  options: { readonly fixture?: string; readonly env?: Readonly<Record<string, string>>; readonly checkpoints?: string } = {},
+): ConsumerRuns {
+  return new ConsumerRuns({
+    fixture: join(__dirname, '..', 'fixtures', options.fixture ?? 'chaos.consumer.ts'),
+    stream: s.stream,
+    endpoint: kinesaliteEndpoint(),
+    checkpoints: options.checkpoints ?? `file:${s.checkpointsDir}`,
+    handledLog: s.log,
+    dir: s.dir,
+    ...(options.env !== undefined ? { env: options.env } : {}),
+  });
 }
 
 /** Waits until process `pid` has logged at least one handled record (so that a kill lands while it works). */
