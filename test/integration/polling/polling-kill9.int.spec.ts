@@ -16,7 +16,10 @@ interface BatchLine {
 
 function readLines(path: string): BatchLine[] {
   if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
+  const text = readFileSync(path, 'utf8');
+  // Only complete lines: the consumer may be appending one right now (a read can see half of it).
+  return text
+    .slice(0, text.lastIndexOf('\n') + 1)
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as BatchLine);
