@@ -314,7 +314,8 @@ export function describeRecordSourceContract(
       });
       await harness.put(shard, payloads('c', 10));
       await first.waitForRecords(shard, 10, wait);
-      assert.ok(checkpointed !== undefined, 'record c-4 was never delivered');
+      await first.waitFor(() => checkpointed !== undefined, wait, 'the checkpoint at c-4');
+      assert.ok(checkpointed !== undefined);
       if (harness.storedCheckpoint) assert.equal(await harness.storedCheckpoint(shard), checkpointed.sequenceNumber, 'the stored checkpoint is not the position given');
       first.stop();
       const resumed = read();
