@@ -60,7 +60,10 @@ Examples:
     )
     .action(async (modulePath: string, raw: Record<string, unknown>) => {
       const adapterGiven = typeof raw['adapter'] === 'string';
-      await run(modulePath, { ...(raw as unknown as RunOptions), adapter: adapterGiven ? (raw['adapter'] as string) : 'memory' }, adapterGiven);
+      // commander names the repeatable --adapter-option after its flag (adapterOption); RunOptions holds the collected map.
+      const { adapterOption, ...rest } = raw;
+      const options = { ...(rest as unknown as RunOptions), adapterOptions: (adapterOption ?? {}) as Readonly<Record<string, string>> };
+      await run(modulePath, { ...options, adapter: adapterGiven ? (raw['adapter'] as string) : 'memory' }, adapterGiven);
     });
 }
 
