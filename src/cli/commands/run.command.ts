@@ -48,8 +48,8 @@ export function runCommand(): Command {
       'after',
       `
 Adapters:
-${adapters.map((a) => `  ${a.name.padEnd(9)}${a.description ?? ''}`).join('\n')}
-  <path>   a module exporting \`adapter\` (.ts, .js, .mjs, .cjs): --adapter ./adapters/my-source.ts --adapter-option url=http://…
+${adapters.map((a) => `  ${a.name.padEnd(10)}${a.description ?? ''}`).join('\n')}
+  <path>    a module exporting \`adapter\` (.ts, .js, .mjs, .cjs): --adapter ./adapters/my-source.ts --adapter-option url=http://…
   <package> a package installed in this project exporting \`adapter\`: --adapter shardline-adapter-foo
 
 Examples:
