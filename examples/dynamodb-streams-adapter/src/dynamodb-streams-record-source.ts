@@ -72,6 +72,7 @@ class StreamRun implements ReaderHost {
   readonly maxRecords: number;
   readonly idlePollMs: number;
   readonly checkpointAttempts: number;
+  readonly recordData: DynamoDbStreamsRecordSourceOptions['recordData'];
   readonly finished: Promise<void>;
   private readonly abort = new AbortController();
   private readonly shards = new Map<string, ShardState>();
@@ -92,6 +93,7 @@ class StreamRun implements ReaderHost {
     this.maxRecords = Math.max(1, Math.min(options.maxRecordsPerCall ?? MAX_LIMIT, MAX_LIMIT));
     this.idlePollMs = options.idlePollIntervalMs ?? 1_000;
     this.checkpointAttempts = Math.max(1, options.checkpointAttempts ?? 5);
+    this.recordData = options.recordData;
     this.streamName = options.tableName ?? tableOfStreamArn(options.streamArn ?? '') ?? options.streamArn ?? 'dynamodb-stream';
     this.finished = new Promise((resolve) => {
       this.resolveFinished = resolve;

@@ -1,5 +1,5 @@
 /* shardline-dynamodb-streams: a shardline record source over a DynamoDB table's stream. */
 export { DynamoDbStreamsRecordSource, tableOfStreamArn, type DynamoDbStreamsRecordSourceOptions } from './dynamodb-streams-record-source';
-export { type StreamChange, type ItemJson, toKinesisRecord } from './stream-change';
+export { type StreamChange, type ItemJson, type RecordDataMapper, toKinesisRecord } from './stream-change';
 export { attributeToJson, imageToJson, type JsonAttribute } from './attribute-json';
 export { classifyStreamError, type StreamErrorKind } from './stream-calls';

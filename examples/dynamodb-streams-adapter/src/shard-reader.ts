@@ -12,7 +12,7 @@ import {
   type ShardEvent,
   type StoredShard,
 } from 'shardline';
-import { toKinesisRecord } from './stream-change';
+import { toKinesisRecord, type RecordDataMapper } from './stream-change';
 import { abortableSleep, classifyStreamError, describeError, type IteratorStart, type StreamCalls, type StreamShard } from './stream-calls';
 
 /**
@@ -52,6 +52,7 @@ export interface ReaderHost {
   readonly maxRecords: number;
   readonly idlePollMs: number;
   readonly checkpointAttempts: number;
+  readonly recordData: RecordDataMapper | undefined;
   /** Emits an event and resolves with the runtime's ack (a stopped run counts as a failed ack). */
   emit(make: (ack: (outcome: EventOutcome) => void) => ShardEvent): Promise<EventOutcome>;
   /** The shard reached `finished` or `stopped`: children may start, the run may complete. */
@@ -175,7 +176,7 @@ export class ShardReader {
         iterator = await this.takeIterator(lastProcessed === undefined ? reopenFrom : { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: lastProcessed });
         continue;
       }
-      const records = page.records.map((r) => toKinesisRecord(r, shardId, host.streamName)).filter((r): r is KinesisRecord => r !== undefined);
+      const records = page.records.map((r) => toKinesisRecord(r, shardId, host.streamName, host.recordData)).filter((r): r is KinesisRecord => r !== undefined);
       const last = records[records.length - 1];
       if (last !== undefined) {
         const outcome = await host.emit((ack) => ({ type: 'records', shardId, records, ack }));

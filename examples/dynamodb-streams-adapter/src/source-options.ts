@@ -1,6 +1,7 @@
 import { type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { type CheckpointStore, type Logger } from 'shardline';
+import { type RecordDataMapper } from './stream-change';
 
 /** Options of {@link DynamoDbStreamsRecordSource}. Give `tableName` (with `dynamoDbClient`) or `streamArn`. */
 export interface DynamoDbStreamsRecordSourceOptions {
@@ -37,6 +38,11 @@ export interface DynamoDbStreamsRecordSourceOptions {
    * any more). Default true. With false the source polls until it is unsubscribed.
    */
   readonly completeWhenDisabled?: boolean;
+  /**
+   * What each record's `data` holds. Default: the JSON of the {@link StreamChange} (read it with
+   * `record.json<StreamChange>()`). Give a function to hand handlers something else, e.g. one attribute of the new image.
+   */
+  readonly recordData?: RecordDataMapper;
   /** Named in start-up errors (the endpoint or region), so that one line says where the stream was looked for. */
   readonly endpointDescription?: string;
   readonly logger?: Logger;

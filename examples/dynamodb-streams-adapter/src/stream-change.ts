@@ -28,12 +28,16 @@ export interface StreamChange {
   readonly userIdentity?: { readonly type?: string; readonly principalId?: string };
 }
 
+/** What a record's `data` holds: by default the JSON of the whole change. */
+export type RecordDataMapper = (change: StreamChange) => string | Buffer;
+
 /**
- * Converts a stream record into the runtime's record type: `data` is the JSON of its {@link StreamChange}, the
- * sequence number is `dynamodb.SequenceNumber`, the partition key is the JSON of the item's key (so the records of
- * one item share it). Returns undefined for a record without a sequence number (which cannot be checkpointed).
+ * Converts a stream record into the runtime's record type: `data` is the JSON of its {@link StreamChange} (or what
+ * `toData` makes of the change), the sequence number is `dynamodb.SequenceNumber`, the partition key is the JSON of
+ * the item's key (so the records of one item share it). Returns undefined for a record without a sequence number
+ * (which cannot be checkpointed).
  */
-export function toKinesisRecord(record: _Record, shardId: string, tableName: string): KinesisRecord | undefined {
+export function toKinesisRecord(record: _Record, shardId: string, tableName: string, toData?: RecordDataMapper): KinesisRecord | undefined {
   const stream = record.dynamodb;
   const sequenceNumber = stream?.SequenceNumber;
   if (stream === undefined || sequenceNumber === undefined) return undefined;
@@ -53,12 +57,16 @@ export function toKinesisRecord(record: _Record, shardId: string, tableName: str
     ...(record.userIdentity === undefined ? {} : { userIdentity: { type: record.userIdentity.Type, principalId: record.userIdentity.PrincipalId } }),
   };
   return new KinesisRecord({
-    data: Buffer.from(JSON.stringify(change)),
+    data: toBuffer(toData === undefined ? JSON.stringify(change) : toData(change)),
     partitionKey: stableJson(keys),
     sequenceNumber,
     ...(created === undefined ? {} : { approximateArrivalTimestamp: created }),
     shardId,
   });
+}
+
+function toBuffer(data: string | Buffer): Buffer {
+  return typeof data === 'string' ? Buffer.from(data) : data;
 }
 
 /** JSON with the top-level names sorted, so one item's key always reads the same. */
