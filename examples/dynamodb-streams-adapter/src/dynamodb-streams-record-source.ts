@@ -196,15 +196,21 @@ class StreamRun implements ReaderHost {
   private addShards(snapshot: StreamSnapshot, firstDiscovery: boolean): void {
     this.streamStatus = snapshot.status;
     const initial = this.options.initialPosition ?? 'TRIM_HORIZON';
+    // LATEST at the first start skips history: shards already closed, with nothing stored, are not read at all.
+    const skipped = new Set(
+      firstDiscovery && initial === 'LATEST'
+        ? snapshot.shards.filter((s) => s.endingSequenceNumber !== undefined && !this.stored.has(s.shardId)).map((s) => s.shardId)
+        : [],
+    );
     for (const shard of snapshot.shards) {
       if (this.shards.has(shard.shardId)) continue;
-      const stored = this.stored.get(shard.shardId);
-      const isChild = shard.parentShardId !== undefined && (this.shards.has(shard.parentShardId) || snapshot.shards.some((s) => s.shardId === shard.parentShardId));
-      const initialStart = firstDiscovery && !isChild ? initial : 'TRIM_HORIZON';
-      let status: ShardState['status'] = stored?.checkpoint?.sequenceNumber === 'SHARD_END' ? 'finished' : 'waiting';
-      // LATEST at the first start: history is skipped, so are shards that were already closed (nothing stored for them).
-      if (firstDiscovery && initial === 'LATEST' && stored === undefined && shard.endingSequenceNumber !== undefined) status = 'finished';
-      this.shards.set(shard.shardId, { shard, status, initialStart, failuresInARow: 0 });
+      const parent = shard.parentShardId;
+      // A child whose parent is (or was) read starts at TRIM_HORIZON: any other start would lose what follows the
+      // parent's end. So does every shard found after the start. The shards as first seen use the initial position.
+      const parentRead = parent !== undefined && !skipped.has(parent) && (this.shards.has(parent) || this.stored.has(parent) || snapshot.shards.some((s) => s.shardId === parent));
+      const initialStart = firstDiscovery && !parentRead ? initial : 'TRIM_HORIZON';
+      const finished = skipped.has(shard.shardId) || this.stored.get(shard.shardId)?.checkpoint?.sequenceNumber === 'SHARD_END';
+      this.shards.set(shard.shardId, { shard, status: finished ? 'finished' : 'waiting', initialStart, failuresInARow: 0 });
     }
   }
 

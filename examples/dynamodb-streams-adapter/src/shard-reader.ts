@@ -210,7 +210,7 @@ export class ShardReader {
     const { shardId } = state.shard;
     const outcome = await host.emit((ack) => ({ type: 'shardEnded', shardId, ack }));
     if (outcome.status === 'failed' || host.stopped) {
-      this.log.error('The consumer failed at the end of the shard: SHARD_END not stored, its children wait until the next start');
+      if (!host.stopped) this.log.error('The consumer failed at the end of the shard: SHARD_END not stored, its children wait until the next start');
       state.status = 'stopped';
       return;
     }
