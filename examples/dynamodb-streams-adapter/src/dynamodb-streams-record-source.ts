@@ -54,6 +54,22 @@ export class DynamoDbStreamsRecordSource implements RecordSource {
     });
   }
 
+  /**
+   * Checks, within `startupTimeoutMs`, that the table has a stream and DescribeStream answers (the CLI adapter calls it
+   * before starting any consumer, so that a misconfiguration ends with one line). Reading checks it too.
+   * @throws StartupError naming the table or stream and what to check.
+   */
+  async checkStream(): Promise<void> {
+    const abort = new AbortController();
+    const calls = new StreamCalls(this.options, this.options.logger ?? createLogger(), abort.signal);
+    const deadline = Date.now() + (this.options.startupTimeoutMs ?? 30_000);
+    try {
+      await calls.describeAtStartup(await calls.resolveStreamArn(deadline), deadline);
+    } finally {
+      abort.abort();
+    }
+  }
+
   /** Waits for the readers to stop after unsubscribing, then closes the checkpoint store. */
   async close(): Promise<void> {
     this.run?.stop();
