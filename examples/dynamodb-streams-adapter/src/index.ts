@@ -3,3 +3,5 @@ export { DynamoDbStreamsRecordSource, tableOfStreamArn, type DynamoDbStreamsReco
 export { type StreamChange, type ItemJson, type RecordDataMapper, toKinesisRecord } from './stream-change';
 export { attributeToJson, imageToJson, type JsonAttribute } from './attribute-json';
 export { classifyStreamError, type StreamErrorKind } from './stream-calls';
+export { adapter } from './adapter';
+export { parseAdapterOptions, type DynamoDbStreamsCliOptions } from './adapter-options';
