@@ -26,8 +26,8 @@ const REOPEN_CAP_MS = 60_000;
  *   `SHARD_END` only after the shard's consumer finished. A shard whose checkpoints keep failing is closed as a lost
  *   lease and reopened from its stored checkpoint after a backoff.
  * - Failures: throttles, 5xx and network errors are retried with capped exponential backoff and jitter; an iterator
- *   that fails or expires is taken again after the last processed record; a shard that cannot be read any more ends
- *   with a lost lease.
+ *   that fails or expires is taken again after the last processed record; a shard that vanished ends with a lost lease
+ *   (the others read on); any other error (access denied, validation) fails the source.
  * - End: the Observable completes once every shard was read to its end and the stream is disabled
  *   (`completeWhenDisabled`); unsubscribing stops every reader.
  */

@@ -66,6 +66,8 @@ export class ShardReader {
   private readonly log: Logger;
   /** Set when checkpoint writes keep failing: the reader closes the shard as a lost lease and it is reopened later. */
   private checkpointTrouble: Error | undefined;
+  /** Whether the runtime accepted the shard's `opened` event (a closing event may follow only then). */
+  private opened = false;
 
   constructor(
     private readonly host: ReaderHost,
@@ -94,7 +96,9 @@ export class ShardReader {
       await this.readLease(lease);
     } catch (error) {
       if (host.stopped || classifyStreamError(error) === 'aborted') return;
-      if (this.checkpointTrouble === undefined) throw error;
+      // The shard vanished (expired, or its stream was replaced) while being read: only its consumer stops.
+      if (this.opened && this.checkpointTrouble === undefined && classifyStreamError(error) === 'not-found') await this.shardGone(error);
+      else if (this.checkpointTrouble === undefined) throw error;
     } finally {
       await host.store.release(shardId).catch(() => undefined);
     }
@@ -141,6 +145,7 @@ export class ShardReader {
       state.status = 'stopped';
       return;
     }
+    this.opened = true;
     const start: IteratorStart = resume === undefined ? { type: state.initialStart } : { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: resume.sequenceNumber };
     this.log.info(`Reading from ${resume === undefined ? state.initialStart : `checkpoint ${formatPosition(resume)}`}`);
     await this.readRecords(start, resume);
@@ -164,7 +169,8 @@ export class ShardReader {
       } catch (error) {
         const kind = classifyStreamError(error);
         if (kind === 'aborted' || host.stopped) return;
-        if (kind === 'fatal' || kind === 'not-found') return this.shardGone(error);
+        if (kind === 'not-found') return this.shardGone(error);
+        if (kind === 'fatal') throw error; // access denied, validation: the source fails with one line
         if (kind === 'trimmed') {
           this.log.warn(`Records after ${lastProcessed ?? 'the start'} were trimmed from the stream (older than 24 h): reading on from TRIM_HORIZON`);
           lastProcessed = undefined;

@@ -137,4 +137,27 @@ describe('DynamoDbStreamsRecordSource (scripted API)', () => {
     expect(seen).toEqual(['a-0', 'a-1', 'a-1', 'a-2'].map((p) => `${shard}:${p}`));
     expect((await store.list())[0]?.checkpoint?.sequenceNumber).toBe(String(fake.lastSequence(shard)));
   });
+
+  it('gives a vanished shard a lost lease and reads the other shards on; an access error fails the app with one line', async () => {
+    const fake = new FakeStreams(2);
+    const [gone = '', kept = ''] = fake.shardIds;
+    fake.put(gone, ['g-0']);
+    fake.put(kept, ['k-0']);
+    const { seen, app } = await run(fake, new MemoryCheckpointStore());
+    await until(() => seen.length === 2, 'two records');
+    fake.removeShard(gone);
+    fake.expireIterators(); // the reader asks for a new iterator of the vanished shard
+    fake.put(kept, ['k-1']);
+    await until(() => seen.includes(`${kept}:k-1`), 'k-1');
+    // Two first iterators, then one new iterator asked for by each reader (the vanished shard's fails).
+    await until(() => (fake.calls.get('GetShardIterator') ?? 0) >= 4, 'both readers to ask for new iterators');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(app.stopped).toBe(false);
+
+    const denied = new Error('User is not authorized to perform dynamodb:GetRecords (test)');
+    denied.name = 'AccessDeniedException';
+    fake.getRecordsFailures.push(denied);
+    await expect(app.done).rejects.toThrow(/AccessDeniedException.*not authorized/);
+    await app.stop();
+  });
 });

@@ -76,6 +76,11 @@ export class FakeStreams {
     for (const shard of this.shards.values()) shard.closed = true;
   }
 
+  /** Removes a shard, as its records expiring does (it is no longer listed; reading it gives ResourceNotFoundException). */
+  removeShard(shardId: string): void {
+    this.shards.delete(shardId);
+  }
+
   /** Makes every iterator handed out so far expire. */
   expireIterators(): void {
     this.iterators.clear();
