@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { UsageError, assertSeparateCheckpoints, createCheckpointStore, parseCheckpointStoreSpec, type CliAdapter, type RunOptions } from 'shardline';
+import { UsageError, assertSeparateCheckpoints, createCheckpointStore, parseCheckpointStoreSpec, type CliAdapter } from 'shardline';
 import { parseAdapterOptions, parseFrom } from './adapter-options';
 import { DynamoDbStreamsRecordSource, tableOfStreamArn } from './dynamodb-streams-record-source';
 
@@ -15,7 +15,7 @@ export const adapter: CliAdapter = {
   name: 'dynamodb-streams',
   description: "reads a DynamoDB table's stream (item changes) with GetRecords",
   setup: async (consumers, options, { logger }) => {
-    const cli = parseAdapterOptions(adapterOptionsOf(options));
+    const cli = parseAdapterOptions(options.adapterOptions ?? {});
     const fromFlag = parseFrom(options.from, '--from');
     const spec = parseCheckpointStoreSpec(options.checkpoints);
     const targets = consumers.map((consumer) => {
@@ -75,11 +75,3 @@ export const adapter: CliAdapter = {
   },
 };
 
-/**
- * `RunOptions.adapterOptions`. The CLI of c-plugins (508155e) leaves it unset and passes commander's own name for the
- * flag, `adapterOption`, instead: read that too until the CLI sets `adapterOptions` (then this fallback is dead code).
- */
-function adapterOptionsOf(options: RunOptions): Readonly<Record<string, string>> {
-  const raw = options as RunOptions & { readonly adapterOption?: Readonly<Record<string, string>> };
-  return raw.adapterOptions ?? raw.adapterOption ?? {};
-}
