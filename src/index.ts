@@ -42,7 +42,7 @@ export { InMemoryRecordSource } from './adapters/memory/in-memory-record-source'
 export { KclRecordSource, type KclRecordSourceOptions, type KclCheckpointRetryOptions } from './adapters/kcl/kcl-record-source';
 export { buildKclProperties, formatKclProperties, type KclPropertiesInput, type KclProperty, type KclRetrievalMode } from './kcl-daemon/kcl-properties';
 export { KclDaemonError } from './kcl-daemon/kcl-daemon-launcher';
-export { PollingRecordSource, type PollingRecordSourceOptions } from './adapters/polling/polling-record-source';
+export { PollingRecordSource, type PollingRecordSourceOptions, type PollingLeaseOptions } from './adapters/polling/polling-record-source';
 export { parseInitialPosition } from './adapters/polling/parse-initial-position';
 export { MemoryBudget, BudgetLease, DEFAULT_MAX_BUFFERED_BYTES } from './adapters/polling/memory-budget';
 export { measureShardLag, type ShardLag } from './adapters/polling/measure-shard-lag';
@@ -78,6 +78,32 @@ export { FileCheckpointStore, DEFAULT_CHECKPOINT_DIRECTORY, type FileCheckpointS
 export { DynamoDbCheckpointStore, LEASE_OWNER_INDEX, type DynamoDbCheckpointStoreOptions } from './checkpoint-stores/dynamodb-checkpoint-store';
 export { MemoryCheckpointStore } from './checkpoint-stores/memory-checkpoint-store';
 export { createCheckpointStore, parseCheckpointStoreSpec, type CheckpointStoreSpec } from './checkpoint-stores/create-checkpoint-store';
+
+/*
+ * Leases of a polling fleet (docs/leases.md): the protocol the polling adapter runs with DynamoDB checkpoints, on the
+ * KCL lease-table schema. LeaseCoordinator = one worker's renewer and taker over a LeaseTable; DynamoDbLeaseTable =
+ * the KCL table (created by DynamoDbCheckpointStore.open()); LeaseConflictError = a running Java KCL on the table.
+ */
+export { LeaseCoordinator, type LeaseCoordinatorStatus } from './leases/lease-coordinator';
+export {
+  resolveLeaseTiming,
+  type LeaseCoordinatorOptions,
+  type LeaseLoss,
+  type LeaseLossReason,
+  type ResolvedLeaseTiming,
+} from './leases/lease-coordinator-options';
+export { DynamoDbLeaseTable, type DynamoDbLeaseTableOptions } from './leases/dynamodb-lease-table';
+export {
+  type LeaseTable,
+  type LeaseScanResult,
+  type LeaseGetResult,
+  type LeaseCreateResult,
+  type LeaseWriteResult,
+} from './leases/lease-table';
+export { SHARD_END, type Lease, type LeaseCheckpoint, type LeaseScan, type NewLease, type NonLeaseItem } from './leases/lease';
+export { LeaseConflictError, LeaseTableError, type LeaseTableFailure } from './leases/lease-errors';
+export { createShardlineWorkerId, isShardlineWorkerId, SHARDLINE_WORKER_PREFIX } from './leases/worker-id';
+export { systemLeaseClock, type LeaseClock, type LeaseTimer } from './leases/lease-clock';
 
 /* Kinesis clients and local development */
 export { createKinesisClient, DEFAULT_REGION, type KinesisClientOptions } from './kinesis/create-kinesis-client';
