@@ -32,6 +32,11 @@ const DYNAMO = `http://127.0.0.1:${PORT + 1}`;
 const CREDENTIALS = { accessKeyId: 'bench', secretAccessKey: 'bench' };
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * A random part of a lease scan interval before each signal: the balance is seen right after a scan, so a fixed
+ * wait would always signal at the same point of the survivors' scan cycle (and measure its worst or best case only).
+ */
+const jitter = (): number => Math.floor(Math.random() * (FAILOVER_MS / 2));
 
 async function startServer(script: string, port: number, extra: readonly string[]): Promise<ChildProcess> {
   const child = spawn(process.execPath, [join(ROOT, 'node_modules', script), '--port', String(port), ...extra], { stdio: 'ignore' });
@@ -137,7 +142,7 @@ async function round(index: number, dynamo: DynamoDBClient): Promise<Round> {
     const a = start('a');
     const b = start('b');
     await until(() => balanced(['a', 'b']), 120_000, 'a and b to balance 2/2');
-    await sleep(FAILOVER_MS); // settle: both read their shards
+    await sleep(FAILOVER_MS + jitter()); // settle: both read their shards
     const aShards = (await owners(dynamo, table)).get('shardline:a') ?? [];
     const killedAt = Date.now();
     a.kill('SIGKILL');
@@ -145,7 +150,7 @@ async function round(index: number, dynamo: DynamoDBClient): Promise<Round> {
 
     const c = start('c');
     await until(() => balanced(['b', 'c']), 120_000, 'b and c to balance 2/2');
-    await sleep(FAILOVER_MS); // the stolen leases' read delay passes
+    await sleep(FAILOVER_MS + jitter()); // the stolen leases' read delay passes
     const bShards = (await owners(dynamo, table)).get('shardline:b') ?? [];
     const bPid = b.pid ?? -1;
     const stoppedAt = Date.now();
@@ -207,7 +212,7 @@ async function main(): Promise<void> {
       row('SIGTERM → shards handled by the other process', rounds.map((r) => r.handoffMs), 'ms'),
       row('records handled twice in the SIGTERM hand-off', rounds.map((r) => r.handoffDuplicates), ''),
       '',
-      `Expected: kill -9 ≤ failover + one lease scan (${(FAILOVER_MS + taker).toLocaleString('en')} ms) plus the first GetRecords: the survivor sees a lease expire one failover after the scan that last saw it change, so the takeover lands between the failover and the failover plus one scan. SIGTERM: the process checkpoints, releases its leases and exits; the other takes them at its next scan (≤ ${taker.toLocaleString('en')} ms), with no record handled twice (measured: about one scan interval plus half a second in every round so far).`,
+      `Expected: kill -9 ≤ failover + one lease scan (${(FAILOVER_MS + taker).toLocaleString('en')} ms) plus the first GetRecords: the survivor sees a lease expire one failover after the scan that last saw it change, so the takeover lands between the failover and the failover plus one scan. SIGTERM: the process checkpoints, releases its leases and exits; the other takes them at its next scan (≤ ${taker.toLocaleString('en')} ms), with no record handled twice. Each signal comes at a random point of the survivors' scan cycle.`,
       '',
       '```bash',
       `npm run build && BENCH_RUNS=${RUNS} node -r ./dist/cli/register.js bench/fleet/run.ts`,
