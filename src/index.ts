@@ -44,7 +44,7 @@ export { buildKclProperties, formatKclProperties, type KclPropertiesInput, type 
 export { KclDaemonError } from './kcl-daemon/kcl-daemon-launcher';
 export { reserveStdoutForProtocol, type KclStdoutGuard } from './adapters/kcl/kcl-stdout-guard';
 export { deferSignalsToDaemon } from './adapters/kcl/kcl-signal-guard';
-export { PollingRecordSource, type PollingRecordSourceOptions } from './adapters/polling/polling-record-source';
+export { PollingRecordSource, type PollingRecordSourceOptions, type PollingLeaseOptions } from './adapters/polling/polling-record-source';
 export { parseInitialPosition } from './adapters/polling/parse-initial-position';
 export { MemoryBudget, BudgetLease, DEFAULT_MAX_BUFFERED_BYTES } from './adapters/polling/memory-budget';
 export { measureShardLag, type ShardLag } from './adapters/polling/measure-shard-lag';
@@ -89,6 +89,32 @@ export {
   type CheckpointStoreSpec,
   type CheckpointOwner,
 } from './checkpoint-stores/create-checkpoint-store';
+
+/*
+ * Leases of a polling fleet (docs/leases.md): the protocol the polling adapter runs with DynamoDB checkpoints, on the
+ * KCL lease-table schema. LeaseCoordinator = one worker's renewer and taker over a LeaseTable; DynamoDbLeaseTable =
+ * the KCL table (created by DynamoDbCheckpointStore.open()); LeaseConflictError = a running Java KCL on the table.
+ */
+export { LeaseCoordinator, type LeaseCoordinatorStatus } from './leases/lease-coordinator';
+export {
+  resolveLeaseTiming,
+  type LeaseCoordinatorOptions,
+  type LeaseLoss,
+  type LeaseLossReason,
+  type ResolvedLeaseTiming,
+} from './leases/lease-coordinator-options';
+export { DynamoDbLeaseTable, type DynamoDbLeaseTableOptions } from './leases/dynamodb-lease-table';
+export {
+  type LeaseTable,
+  type LeaseScanResult,
+  type LeaseGetResult,
+  type LeaseCreateResult,
+  type LeaseWriteResult,
+} from './leases/lease-table';
+export { SHARD_END, type Lease, type LeaseCheckpoint, type LeaseScan, type NewLease, type NonLeaseItem } from './leases/lease';
+export { LeaseConflictError, LeaseTableError, type LeaseTableFailure } from './leases/lease-errors';
+export { createShardlineWorkerId, isShardlineWorkerId, SHARDLINE_WORKER_PREFIX } from './leases/worker-id';
+export { systemLeaseClock, type LeaseClock, type LeaseTimer } from './leases/lease-clock';
 
 /* Kinesis clients and local development */
 export { createKinesisClient, DEFAULT_REGION, type KinesisClientOptions } from './kinesis/create-kinesis-client';

@@ -1,5 +1,3 @@
-import { hostname } from 'node:os';
-import { randomUUID } from 'node:crypto';
 import {
   ConditionalCheckFailedException,
   CreateTableCommand,
@@ -16,6 +14,7 @@ import {
 import { type CheckpointPosition } from '../core/checkpoint-position';
 import { CheckpointError, ConfigurationError, LeaseLostError } from '../core/errors';
 import { sleep } from '../core/sleep';
+import { createShardlineWorkerId } from '../leases/worker-id';
 import { type CheckpointStore, type LeaseRequest, type StoredShard } from './checkpoint-store';
 
 /** Options of {@link DynamoDbCheckpointStore}. */
@@ -26,7 +25,7 @@ export interface DynamoDbCheckpointStoreOptions {
   readonly client?: DynamoDBClient;
   readonly region?: string;
   readonly endpoint?: string;
-  /** Names this process in `leaseOwner`. Default `<hostname>:<pid>:<random>`. */
+  /** Names this process in `leaseOwner`. Default: {@link createShardlineWorkerId} (`shardline:<hostname>:<pid>:<random>`). */
   readonly workerId?: string;
   /** Create the table (on-demand, hash key `leaseKey`) when it does not exist. Default true. */
   readonly createTable?: boolean;
@@ -64,19 +63,24 @@ export const LEASE_OWNER_INDEX = 'LeaseOwnerToLeaseKeyIndex';
  *
  * Every write is conditional on the lease counter this process last saw (and on being the owner), and bumps it, as the
  * KCL does: if another worker (a KCL daemon, a second poller) takes the lease, the next checkpoint fails instead of
- * overwriting its progress. Lease balancing between processes is not done: run one polling process per application.
+ * overwriting its progress. It never takes a lease another worker holds: the polling adapter shares a table between
+ * processes through a {@link LeaseCoordinator} on the same table (renewal, expiry, fair share), see docs/leases.md.
  */
 export class DynamoDbCheckpointStore implements CheckpointStore {
   readonly description: string;
   readonly workerId: string;
-  private readonly client: DynamoDBClient;
+  /** The DynamoDB client the store uses (the polling adapter's lease coordinator shares it). */
+  readonly client: DynamoDBClient;
+  /** The lease table. */
+  readonly tableName: string;
   private readonly ownsClient: boolean;
   private readonly counters = new Map<string, number>();
   private closed = false;
 
   constructor(private readonly options: DynamoDbCheckpointStoreOptions) {
     this.description = `dynamodb:${options.tableName}`;
-    this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.tableName = options.tableName;
+    this.workerId = options.workerId ?? createShardlineWorkerId();
     this.ownsClient = options.client === undefined;
     this.client = options.client ?? createDynamoDbClient(options);
   }
@@ -136,6 +140,12 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
     return shards;
   }
 
+  /**
+   * Takes the shard's lease when nobody holds it (or this worker does), creating it when missing. A lease another
+   * worker holds is never taken here, live or not: in a fleet, the polling adapter's {@link LeaseCoordinator} decides
+   * who reads what (and takes expired leases); this method is for one process on its own table.
+   * @throws LeaseLostError when another worker holds the lease.
+   */
   async acquire(request: LeaseRequest): Promise<StoredShard> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const got = await this.client.send(
@@ -163,20 +173,25 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
           return fromItem(item);
         }
         const current = fromItem(got.Item);
+        if (current.leaseOwner !== undefined && current.leaseOwner !== this.workerId) {
+          throw new LeaseLostError(
+            `the lease of ${request.shardId} in ${this.options.tableName} is held by ${current.leaseOwner}: not taking it ` +
+              '(several processes share a table through the polling adapter\'s lease coordinator, which waits for a lease to expire)',
+            { shardId: request.shardId },
+          );
+        }
         const next = (current.leaseCounter ?? 0) + 1;
-        const switched = current.leaseOwner !== undefined && current.leaseOwner !== this.workerId;
         const updated = await this.client.send(
           new UpdateItemCommand({
             TableName: this.options.tableName,
             Key: { [A.leaseKey]: { S: request.shardId } },
-            UpdateExpression: `SET #o = :me, #c = :next${switched ? ', #s = if_not_exists(#s, :zero) + :one' : ''} REMOVE #co`,
-            ConditionExpression: current.leaseCounter === undefined ? 'attribute_not_exists(#c)' : '#c = :seen',
-            ExpressionAttributeNames: { '#o': A.leaseOwner, '#c': A.leaseCounter, '#co': A.checkpointOwner, ...(switched ? { '#s': A.ownerSwitches } : {}) },
+            UpdateExpression: 'SET #o = :me, #c = :next REMOVE #co',
+            ConditionExpression: `(attribute_not_exists(#o) OR #o = :me) AND ${current.leaseCounter === undefined ? 'attribute_not_exists(#c)' : '#c = :seen'}`,
+            ExpressionAttributeNames: { '#o': A.leaseOwner, '#c': A.leaseCounter, '#co': A.checkpointOwner },
             ExpressionAttributeValues: {
               ':me': { S: this.workerId },
               ':next': { N: String(next) },
               ...(current.leaseCounter === undefined ? {} : { ':seen': { N: String(current.leaseCounter) } }),
-              ...(switched ? { ':zero': { N: '0' }, ':one': { N: '1' } } : {}),
             },
             ReturnValues: 'ALL_NEW',
           }),
@@ -185,6 +200,7 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
         return fromItem(updated.Attributes ?? got.Item);
       } catch (error) {
         if (error instanceof ConditionalCheckFailedException) continue; // someone wrote in between: read again
+        if (error instanceof LeaseLostError) throw error;
         throw new CheckpointError(`cannot take the lease of ${request.shardId} in ${this.options.tableName}: ${(error as Error).message}`, {
           cause: error,
           shardId: request.shardId,

@@ -36,6 +36,11 @@ export interface RunOptions {
   readonly startupTimeoutMs?: number;
   /** Polling: bound on the record bytes buffered across all shards. */
   readonly maxBufferedBytes?: number;
+  /** Polling fleet (DynamoDB checkpoints): lease timing and this process's worker id. */
+  readonly failoverTimeMs?: number;
+  readonly leaseRenewalIntervalMs?: number;
+  readonly leaseTakerIntervalMs?: number;
+  readonly workerId?: string;
 }
 
 /** What an adapter sets up for one `shardline run`. */

@@ -99,6 +99,16 @@ export class ShardReader {
     this.budget = host.budget.open();
   }
 
+  /**
+   * The lease went to another worker (a fleet's coordinator says so): nothing more is read or checkpointed; the
+   * reader gives the shard up (`leaseLost`) as soon as its current call, wait or batch returns.
+   */
+  loseLease(error: Error): void {
+    if (this.trouble.kind !== undefined) return;
+    this.trouble.kind = 'lease-lost';
+    this.trouble.error = error;
+  }
+
   /** Reads the shard, then gives its lease back; a shard released after failed checkpoints is reopened later. */
   async read(): Promise<void> {
     const { shardId } = this.state.shard;

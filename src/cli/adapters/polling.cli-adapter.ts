@@ -3,7 +3,10 @@ import { PollingRecordSource } from '../../adapters/polling/polling-record-sourc
 import { parseInitialPosition } from '../../adapters/polling/parse-initial-position';
 import { assertSeparateCheckpoints, createCheckpointStore, parseCheckpointStoreSpec } from '../../checkpoint-stores/create-checkpoint-store';
 import { createKinesisClient } from '../../kinesis/create-kinesis-client';
-import { type CliAdapter } from '../cli-adapter';
+import { resolveLeaseTiming } from '../../leases/lease-coordinator-options';
+import { type PollingLeaseOptions } from '../../adapters/polling/polling-options';
+import { type CliAdapter, type RunOptions } from '../cli-adapter';
+import { UsageError } from '../usage-error';
 
 /**
  * `--adapter polling`: reads every shard of the stream directly with GetRecords (no Java), one reader per shard,
@@ -13,6 +16,10 @@ import { type CliAdapter } from '../cli-adapter';
  *
  * Before any consumer starts, each stream is checked within `--startup-timeout-ms` (default 30 s): an unreachable
  * endpoint, an unknown host or a missing stream ends the run with one line saying what to check (exit 1).
+ *
+ * With `--checkpoints dynamodb:…` the process is a member of a fleet: start several with the same table and they
+ * share the shards through the KCL lease table (`--failover-time-ms`, `--lease-renewal-interval-ms`,
+ * `--lease-taker-interval-ms`, `--worker-id`; see docs/leases.md). A file store serves one process.
  *
  * All the consumers of the process share one memory budget of `--max-buffered-bytes` (default 6 MiB): the records
  * read and not yet acknowledged, across every shard of every consumer, stay within it.
@@ -26,6 +33,7 @@ export const pollingCliAdapter: CliAdapter = {
       spec,
       consumers.map((consumer) => ({ consumerName: consumer.name, applicationName: consumer.options.applicationName, streamName: options.stream ?? consumer.options.streamName })),
     );
+    const leases = fleetLeaseOptions(options);
     const from = options.from === undefined ? undefined : parseInitialPosition(options.from);
     const budget = new MemoryBudget(options.maxBufferedBytes);
     const clients = new Map<string, ReturnType<typeof createKinesisClient>>();
@@ -45,6 +53,7 @@ export const pollingCliAdapter: CliAdapter = {
         initialPosition: from ?? consumer.options.initialPosition,
         logger,
         memoryBudget: budget,
+        ...(spec.kind === 'dynamodb' ? { leases } : {}),
         ...(options.startupTimeoutMs === undefined ? {} : { startupTimeoutMs: options.startupTimeoutMs }),
         ...(options.endpoint === undefined ? {} : { endpointDescription: `--endpoint ${options.endpoint}` }),
         ...(metrics === undefined ? {} : { metrics: { recorder: metrics, application: consumer.options.applicationName } }),
@@ -63,3 +72,23 @@ export const pollingCliAdapter: CliAdapter = {
     return { sources, handleSignals: true, stdoutReserved: false, dispose };
   },
 };
+
+/** The lease flags, checked at once (a timing that breaks the safety invariant is a usage error, exit 2). */
+function fleetLeaseOptions(options: RunOptions): PollingLeaseOptions {
+  const leases: PollingLeaseOptions = {
+    ...(options.failoverTimeMs === undefined ? {} : { failoverTimeMs: options.failoverTimeMs }),
+    ...(options.leaseRenewalIntervalMs === undefined ? {} : { leaseRenewalIntervalMs: options.leaseRenewalIntervalMs }),
+    ...(options.leaseTakerIntervalMs === undefined ? {} : { leaseTakerIntervalMs: options.leaseTakerIntervalMs }),
+    ...(options.workerId === undefined ? {} : { workerId: options.workerId }),
+  };
+  const given = Object.keys(leases).length > 0;
+  if (given && !(options.checkpoints ?? '').startsWith('dynamodb:')) {
+    throw new UsageError('--failover-time-ms, --lease-renewal-interval-ms, --lease-taker-interval-ms and --worker-id need --checkpoints dynamodb:TABLE (a file store serves one process)');
+  }
+  try {
+    resolveLeaseTiming(leases);
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace('lease timing: ', 'lease flags: '));
+  }
+  return leases;
+}

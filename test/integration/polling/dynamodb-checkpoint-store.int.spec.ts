@@ -2,6 +2,7 @@ import { DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, t
 import { GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-kinesis';
 import { PollingRecordSource } from '../../../src/adapters/polling/polling-record-source';
 import { DynamoDbCheckpointStore, LEASE_OWNER_INDEX } from '../../../src/checkpoint-stores/dynamodb-checkpoint-store';
+import { takeAsCoordinator } from '../fleet/fleet-kit';
 import { CheckpointError } from '../../../src/core/errors';
 import { ShardlineApp } from '../../../src/core/shardline-app';
 import { dynamodbEndpoint } from '../../harness/endpoints';
@@ -60,7 +61,7 @@ describe('DynamoDbCheckpointStore (KCL lease table schema) on dynalite', () => {
     client.destroy();
   });
 
-  it('fences: once another worker takes the lease, the old owner cannot checkpoint', async () => {
+  it('fences: never takes a lease another worker holds; once another worker takes it (as a coordinator does), the old owner cannot checkpoint', async () => {
     const client = dynamo();
     const table = uniqueName('fence');
     const a = new DynamoDbCheckpointStore({ tableName: table, client, workerId: 'worker-a' });
@@ -68,8 +69,9 @@ describe('DynamoDbCheckpointStore (KCL lease table schema) on dynalite', () => {
     await a.open();
     await a.acquire({ shardId: 'shardId-000000000000', parentShardIds: [], initialCheckpoint: 'TRIM_HORIZON' });
     await a.checkpoint('shardId-000000000000', { sequenceNumber: '100', subSequenceNumber: 0 });
-    const taken = await b.acquire({ shardId: 'shardId-000000000000', parentShardIds: [], initialCheckpoint: 'TRIM_HORIZON' });
-    expect(taken.checkpoint).toEqual({ sequenceNumber: '100', subSequenceNumber: 0 });
+    // The old single-process store took every lease unconditionally; now a held lease is refused.
+    await expect(b.acquire({ shardId: 'shardId-000000000000', parentShardIds: [], initialCheckpoint: 'TRIM_HORIZON' })).rejects.toThrow(/held by worker-a: not taking it/);
+    await takeAsCoordinator(client, table, 'shardId-000000000000', 'worker-b');
     await expect(a.checkpoint('shardId-000000000000', { sequenceNumber: '200', subSequenceNumber: 0 })).rejects.toBeInstanceOf(CheckpointError);
     const stored = await item(client, table, 'shardId-000000000000');
     expect(stored.checkpoint).toEqual({ S: '100' });
