@@ -42,6 +42,7 @@ export { InMemoryRecordSource } from './adapters/memory/in-memory-record-source'
 export { KclRecordSource, type KclRecordSourceOptions, type KclCheckpointRetryOptions } from './adapters/kcl/kcl-record-source';
 export { buildKclProperties, formatKclProperties, type KclPropertiesInput, type KclProperty, type KclRetrievalMode } from './kcl-daemon/kcl-properties';
 export { KclDaemonError } from './kcl-daemon/kcl-daemon-launcher';
+export { KCL_TAKEOVER_PROFILES, kclTakeoverNotes, kclTakeoverSettings, type KclTakeoverProfile, type KclTakeoverSetting } from './kcl-daemon/kcl-takeover-profile';
 export { PollingRecordSource, type PollingRecordSourceOptions } from './adapters/polling/polling-record-source';
 export { parseInitialPosition } from './adapters/polling/parse-initial-position';
 export { MemoryBudget, BudgetLease, DEFAULT_MAX_BUFFERED_BYTES } from './adapters/polling/memory-budget';
