@@ -4,9 +4,12 @@
  * (its children too), and the survivor must take its shards with nothing lost. Shared by
  * kcl-two-daemons.chaos.spec.ts (fast takeover profile, in CI) and bench/kcl-takeover (both profiles, measured).
  *
- * Order of events, and why: the first worker starts alone and takes every lease (it is the leader); the second starts
- * while records flow, because KCL 3's leader moves leases by measured throughput (on an idle stream the first worker
- * keeps them all). The leader is read from the `<app>-CoordinatorState` table (item `Leader`, `ownerName`).
+ * Order of events, and why: both workers start together on a lease table pre-filled with unowned leases (which skips
+ * the daemon's random wait on an empty table). When the leader's first assignment sees both workers it shares the
+ * leases; when it sees only itself it takes them all, and only load moves some to the other: KCL 3's leader
+ * balances by each worker's share of the measured throughput (no CPU metric off EC2/ECS/EKS), so the records are
+ * 1 KiB (records of a few bytes measure as 0 KB/s and nothing ever moves). The leader is read from the
+ * `<app>-CoordinatorState` table (item `Leader`, attribute `ownerName`).
  */
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { join } from 'node:path';
@@ -135,9 +138,10 @@ export async function runTwoDaemonKill(options: TwoDaemonKillOptions): Promise<T
   const killedChildren: number[] = [];
   const allIds = (): Set<number> => new Set([...handledIds(workers[0]!.log), ...handledIds(workers[1]!.log)]);
   try {
-    // ~40 records/s over 4 shards until told to stop (the cap only bounds a run that went wrong).
+    // ~40 records of 1 KiB/s over 4 shards until told to stop (the cap only bounds a run that went wrong). Records of
+    // a few bytes measure as 0.0 KB/s per lease, and the leader then never moves a lease to a worker that got none.
     producing = true;
-    production = producer.put({ from: 0, count: 40_000, chunk: 8, pauseMs: 200, until: () => !producing });
+    production = producer.put({ from: 0, count: 40_000, chunk: 8, pauseMs: 200, paddingBytes: 1_000, until: () => !producing });
     const start = (w: (typeof workers)[number]): TestDaemon => {
       const daemon = startTestDaemon(w.properties, join(dir, `${w.id}.daemon.log`), { [HANDLED_LOG_ENV]: w.log, CHAOS_STREAM: stream });
       daemons.push(daemon);
