@@ -69,7 +69,7 @@ async function main(): Promise<void> {
         const result = await runTwoDaemonKill({
           profile: c.profile,
           kill: c.kill,
-          balanceTimeoutMs: slow ? 240_000 : 150_000,
+          balanceTimeoutMs: 240_000,
           takeoverTimeoutMs: slow ? 300_000 : 120_000,
           progress: (line) => say(`  ${line}`),
         });

@@ -4,14 +4,15 @@
  * (its children too), and the survivor must take its shards with nothing lost. Shared by
  * kcl-two-daemons.chaos.spec.ts (fast takeover profile, in CI) and bench/kcl-takeover (both profiles, measured).
  *
- * Order of events, and why: both workers start together on a lease table pre-filled with unowned leases (which skips
- * the daemon's random wait on an empty table). When the leader's first assignment sees both workers it shares the
- * leases; when it sees only itself it takes them all, and only load moves some to the other: KCL 3's leader
- * balances by each worker's share of the measured throughput (no CPU metric off EC2/ECS/EKS), so the records are
- * 1 KiB (records of a few bytes measure as 0 KB/s and nothing ever moves). The leader is read from the
+ * Order of events, and why: both workers start together on a lease table whose leases a stand-in worker holds (the
+ * test renews them) until both workers have written their metrics entry; then the leases expire and the leader's
+ * assignment shares them between the two. Without the stand-in, a leader whose first assignment sees only itself takes
+ * every lease, and only measured load moves some later: KCL 3's leader balances by each worker's share of the
+ * leases' throughput (no CPU metric off EC2/ECS/EKS), which stays 0 until the children handle records (a long time
+ * on a loaded machine) and for records of a few bytes; so the records are also 1 KiB. The leader is read from the
  * `<app>-CoordinatorState` table (item `Leader`, attribute `ownerName`).
  */
-import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand, UpdateItemCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { join } from 'node:path';
 import { kclTakeoverProperties, type KclTakeoverProfile } from '../../src/kcl-daemon/kcl-takeover-profile';
 import { motoEndpoint, kinesisEndpoint, TEST_CREDENTIALS, TEST_REGION } from '../harness/endpoints';
@@ -73,9 +74,13 @@ async function leaseOwners(dynamo: DynamoDBClient, app: string): Promise<Map<str
   return owners;
 }
 
+/** The stand-in owner of every lease until both workers are up (it has no metrics entry, so it never gets a lease back). */
+const STAND_IN = 'stand-in-worker';
+
 /**
- * Creates the lease table with one unowned lease per shard, as the daemon would: it skips the daemon's random
- * 1-30 s wait on an empty lease table (docs/kcl-local-findings.md), which the test has no time for.
+ * Creates the lease table with one lease per shard owned by {@link STAND_IN}, as if a third worker held them: it skips
+ * the daemon's random 1-30 s wait on an empty lease table (docs/kcl-local-findings.md), and the leader cannot give
+ * the leases away while the test keeps renewing them (see {@link renewStandIn}).
  */
 async function prefillLeaseTable(dynamo: DynamoDBClient, app: string, shardIds: readonly string[]): Promise<void> {
   await dynamo.send(
@@ -91,9 +96,45 @@ async function prefillLeaseTable(dynamo: DynamoDBClient, app: string, shardIds: 
     await dynamo.send(
       new PutItemCommand({
         TableName: app,
-        Item: { leaseKey: { S: shardId }, checkpoint: { S: 'TRIM_HORIZON' }, checkpointSubSequenceNumber: { N: '0' }, leaseCounter: { N: '0' }, ownerSwitchesSinceCheckpoint: { N: '0' } },
+        Item: {
+          leaseKey: { S: shardId },
+          leaseOwner: { S: STAND_IN },
+          checkpoint: { S: 'TRIM_HORIZON' },
+          checkpointSubSequenceNumber: { N: '0' },
+          leaseCounter: { N: '0' },
+          ownerSwitchesSinceCheckpoint: { N: '0' },
+        },
       }),
     );
+  }
+}
+
+/** Raises the counter of every lease the stand-in still owns (a renewal, as far as the leader can tell). */
+async function renewStandIn(dynamo: DynamoDBClient, app: string, shardIds: readonly string[]): Promise<void> {
+  for (const shardId of shardIds) {
+    try {
+      await dynamo.send(
+        new UpdateItemCommand({
+          TableName: app,
+          Key: { leaseKey: { S: shardId } },
+          UpdateExpression: 'ADD leaseCounter :one',
+          ConditionExpression: 'leaseOwner = :me',
+          ExpressionAttributeValues: { ':one': { N: '1' }, ':me': { S: STAND_IN } },
+        }),
+      );
+    } catch {
+      // no longer the stand-in's
+    }
+  }
+}
+
+/** The worker ids with an entry in KCL 3.1's worker-metrics table. */
+async function workersWithMetrics(dynamo: DynamoDBClient, app: string): Promise<Set<string>> {
+  try {
+    const out = await dynamo.send(new ScanCommand({ TableName: `${app}-WorkerMetricStats`, ConsistentRead: true }));
+    return new Set((out.Items ?? []).flatMap((item) => (item.wid?.S !== undefined ? [item.wid.S] : [])));
+  } catch {
+    return new Set();
   }
 }
 
@@ -115,7 +156,8 @@ export async function runTwoDaemonKill(options: TwoDaemonKillOptions): Promise<T
   const stream = uniqueName('kcl-two');
   const app = uniqueName('kcl-two-app');
   await createStream(client, stream, SHARDS);
-  await prefillLeaseTable(dynamo, app, (await listShards(client, stream)).map((s) => s.ShardId ?? ''));
+  const shardIds = (await listShards(client, stream)).map((s) => s.ShardId ?? '');
+  await prefillLeaseTable(dynamo, app, shardIds);
   const dir = tempDir('shardline-kcl-two-');
   const context = `two KCL daemons, ${options.profile} takeover (files in ${dir})`;
   const workers = ['worker-a', 'worker-b'].map((id) => ({
@@ -151,6 +193,14 @@ export async function runTwoDaemonKill(options: TwoDaemonKillOptions): Promise<T
     const startedAt = Date.now();
     const daemonA = start(a);
     const daemonB = start(b);
+    // The stand-in keeps the leases until both workers report metrics, so that the leader's first assignment sees both.
+    for (const deadline = Date.now() + options.balanceTimeoutMs; ; await sleep(1_000)) {
+      const reporting = await workersWithMetrics(dynamo, app);
+      if (reporting.has(a.id) && reporting.has(b.id)) break;
+      if (Date.now() > deadline) throw new Error(`timed out after ${options.balanceTimeoutMs} ms: ${context}: the workers never both wrote metrics (${[...reporting].join(', ') || 'none'})`);
+      await renewStandIn(dynamo, app, shardIds);
+    }
+    say(`both workers report metrics after ${Date.now() - startedAt} ms; the stand-in stops renewing`);
     let owners = new Map<string, string>();
     let firstHoldersAt: number | undefined;
     for (const deadline = Date.now() + options.balanceTimeoutMs; ; await sleep(500)) {
