@@ -83,7 +83,7 @@ function propertiesCommand(): Command {
     .option('--executable <command>', 'the command the daemon runs per shard (default: node <shardline> run <module> --adapter kcl)')
     .option('--child-log-file <path>', 'make the children log to this file instead of stderr (the daemon logs each stderr line as an ERROR)')
     .addOption(
-      new Option('--takeover <profile>', "how fast a dead worker's shards move to the others: fast (about 10-15 s, more DynamoDB writes) or default (the daemon's 30-60 s, written out); each value is explained in the file (see docs/scaling.md)")
+      new Option('--takeover <profile>', "how fast a dead worker's shards move to the others: fast (a killed worker's shards reassigned in about 10 s instead of 30-40 s; more DynamoDB writes) or default (the daemon's own values, written out); each value is explained in the file (see docs/scaling.md)")
         .choices([...KCL_TAKEOVER_PROFILES]),
     )
     .option('--set <key=value>', 'any other daemon property (repeatable; unknown keys are refused; overrides --takeover)', collectSetting, [])
@@ -94,7 +94,7 @@ Examples:
   shardline kcl properties app.ts -o app.properties
   shardline kcl properties app.ts --kinesis-endpoint http://127.0.0.1:4568 --dynamodb-endpoint http://127.0.0.1:5000 \\
       --credentials EnvironmentVariableCredentialsProvider --worker-id local-1 --set idleTimeBetweenReadsInMillis=250 -o local.properties
-  shardline kcl properties app.ts --takeover fast -o app.properties   # several daemons: a killed one's shards move in ~10-15 s
+  shardline kcl properties app.ts --takeover fast -o app.properties   # several daemons: a killed one's shards move in ~10 s
 
 Paths in executableName are relative to the current folder: start the daemon (shardline kcl start) from here.`,
     )
