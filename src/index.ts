@@ -45,6 +45,7 @@ export { KclDaemonError } from './kcl-daemon/kcl-daemon-launcher';
 export { reserveStdoutForProtocol, type KclStdoutGuard } from './adapters/kcl/kcl-stdout-guard';
 export { deferSignalsToDaemon } from './adapters/kcl/kcl-signal-guard';
 export { PollingRecordSource, type PollingRecordSourceOptions, type PollingLeaseOptions } from './adapters/polling/polling-record-source';
+export { KCL_TAKEOVER_PROFILES, kclTakeoverNotes, kclTakeoverSettings, type KclTakeoverProfile, type KclTakeoverSetting } from './kcl-daemon/kcl-takeover-profile';
 export { parseInitialPosition } from './adapters/polling/parse-initial-position';
 export { MemoryBudget, BudgetLease, DEFAULT_MAX_BUFFERED_BYTES } from './adapters/polling/memory-budget';
 export { measureShardLag, type ShardLag } from './adapters/polling/measure-shard-lag';
