@@ -29,6 +29,8 @@ export interface Measurement {
   readonly standInCpuShare: number;
   /** GetRecords calls answered per second (throttled ones included). */
   readonly getRecordsPerSecond: number;
+  /** The machine's 1-minute load average at the end of the window (other jobs share the cores). */
+  readonly loadAverage1m?: number;
 }
 
 /** Medians of one reader at one shard count. */

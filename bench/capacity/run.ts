@@ -19,8 +19,8 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeBenchmarkSection } from '../write-results';
 import { capacityChart } from './chart';
@@ -131,6 +131,7 @@ async function measure(variant: VariantName, shards: number): Promise<Measuremen
       keptUpShare: records / seconds / arrivedPerSecond,
       throttled: stats.throttled,
       getRecordsPerSecond: (stats.getRecordsCalls - calls0) / seconds,
+      loadAverage1m: loadavg()[0] ?? 0,
       standInCpuShare: (standInCpu.user + standInCpu.system) / 1e6 / seconds,
     };
   } finally {
@@ -144,7 +145,32 @@ function machine(): string {
   return `${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
 }
 
+/** Reads the per-run lines a previous run wrote to stderr (`run N, S shards, V: {…}` or `…: failed: …`). */
+function readLog(file: string): { results: Measurement[]; failures: string[]; runs: number } {
+  const results: Measurement[] = [];
+  const failures: string[] = [];
+  let runs = 0;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const match = /^run (\d+), (\d+) shards, ([\w-]+): (.*)$/.exec(line);
+    if (match === null) continue;
+    const [, run = '0', shards, variant, rest = ''] = match;
+    runs = Math.max(runs, Number(run));
+    if (rest.startsWith('failed: ')) failures.push(`${variant} at ${shards} shards (run ${run}): ${rest.slice('failed: '.length)}`);
+    else results.push(JSON.parse(rest) as Measurement);
+  }
+  return { results, failures, runs };
+}
+
 async function main(): Promise<void> {
+  const fromLog = process.env.BENCH_FROM_LOG;
+  if (fromLog !== undefined) {
+    // Re-renders the section and the chart from a previous run's stderr (to change the presentation without re-running).
+    const { results, failures, runs } = readLog(fromLog);
+    const shardCounts = [...new Set(results.map((r) => r.shards))].sort((a, b) => a - b);
+    const variants = (['shardline', 'shardline-5s', 'library', 'floor'] as const).filter((v) => results.some((r) => r.variant === v));
+    writeResults(summarize(results, shardCounts, variants), results, failures, shardCounts, runs);
+    return;
+  }
   const results: Measurement[] = [];
   const failures: string[] = [];
   for (let run = 0; run < RUNS; run++) {
@@ -166,16 +192,18 @@ async function main(): Promise<void> {
     process.stderr.write(`profile or custom budget run: no results written${PROFILE_SHARDS === undefined ? '' : ` (profiles in ${PROFILE_DIR})`}\n`);
     return;
   }
-  const rows = summarize(results, SHARDS, VARIANTS);
-  const svg = capacityChart(rows, SHARDS);
+  writeResults(summarize(results, SHARDS, VARIANTS), results, failures, SHARDS, RUNS);
+}
+
+function writeResults(rows: readonly SummaryRow[], results: readonly Measurement[], failures: readonly string[], shardCounts: readonly number[], runs: number): void {
   mkdirSync(join(ROOT, 'docs/benchmarks'), { recursive: true });
-  writeFileSync(join(ROOT, 'docs/benchmarks/capacity.svg'), svg);
-  const markdown = renderSection(rows, results, failures);
+  writeFileSync(join(ROOT, 'docs/benchmarks/capacity.svg'), capacityChart(rows, shardCounts));
+  const markdown = renderSection(rows, results, failures, shardCounts, runs);
   writeBenchmarkSection('capacity', markdown);
   process.stdout.write(`${markdown}\n`);
 }
 
-function renderSection(rows: readonly SummaryRow[], results: readonly Measurement[], failures: readonly string[]): string {
+function renderSection(rows: readonly SummaryRow[], results: readonly Measurement[], failures: readonly string[], shardCounts: readonly number[], runs: number): string {
   const fmt = (values: readonly number[], digits: number, unit = ''): string =>
     `${median(values).toFixed(digits)}${unit} [${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}]`;
   const table = rows.map((row) => {
@@ -192,8 +220,8 @@ function renderSection(rows: readonly SummaryRow[], results: readonly Measuremen
   return [
     '## Capacity (bench/capacity)',
     '',
-    `Machine: ${machine()}. Command: \`${COMMAND}\` (BENCH_SHARDS=${SHARDS.join(',')}, BENCH_SECONDS=${SECONDS}, BENCH_RUNS=${RUNS}).`,
-    `A local stand-in for Kinesis (\`bench/capacity/stand-in\`, in the benchmark's process) delivers 2,000 records of 1 KiB per second on every shard (2 MB/s, a shard's read limit) and answers at most 5 GetRecords per second per shard; each reader runs in its own process from LATEST, measured for ${SECONDS} s after a ${WARMUP_SECONDS} s warm-up. Median [min–max] of ${RUNS} runs, variants interleaved. CPU is the reader process's \`process.cpuUsage()\`; MB are payload megabytes (10⁶ B); lag slope is how fast (records arrived − records handled) grows, in ms of a shard's data per second (0 = keeps up; 1000 = reads nothing); kept up = records handled / records arrived. Shards per core = 1 / (CPU s per MB × 2.048 MB/s).`,
+    `Machine: ${machine()}. Command: \`${COMMAND}\` (BENCH_SHARDS=${shardCounts.join(',')}, BENCH_SECONDS=${SECONDS}, BENCH_WARMUP_SECONDS=${WARMUP_SECONDS}, BENCH_RUNS=${runs}).`,
+    `A local stand-in for Kinesis (\`bench/capacity/stand-in\`, in the benchmark's process) delivers 2,000 records of 1 KiB per second on every shard (2 MB/s, a shard's read limit) and answers at most 5 GetRecords per second per shard; each reader runs in its own process from LATEST, measured for ${SECONDS} s after a ${WARMUP_SECONDS} s warm-up. Median [min–max] of ${runs} runs, variants interleaved. CPU is the reader process's \`process.cpuUsage()\`; MB are payload megabytes (10⁶ B); lag slope is how fast (records arrived − records handled) grows, in ms of a shard's data per second (0 = keeps up; 1000 = reads nothing); kept up = records handled / records arrived. Shards per core = 1 / (CPU s per MB × 2.048 MB/s).`,
     '',
     '| reader | shards | records/s | kept up | lag slope (ms/s) | CPU ms / MB | CPU (cores) | max RSS (MB) | event-loop p99 (ms) | GetRecords/s | stand-in CPU (cores) | shards per core at 2 MB/s |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
@@ -201,7 +229,27 @@ function renderSection(rows: readonly SummaryRow[], results: readonly Measuremen
     ...(failures.length === 0 ? [] : ['', `Failed runs: ${failures.join('; ')}.`]),
     '',
     '![Capacity: CPU per MB and lag slope by shard count, shardline and the floor](benchmarks/capacity.svg)',
+    '',
+    ...answer(rows, results),
   ].join('\n');
+}
+
+/** The paragraph the scaling guide quotes, from the medians, and what bounds a process besides its CPU. */
+function answer(rows: readonly SummaryRow[], results: readonly Measurement[]): string[] {
+  const smallest = Math.min(...rows.map((r) => r.shards));
+  const at = (variant: VariantName, shards = smallest): SummaryRow | undefined => rows.find((r) => r.variant === variant && r.shards === shards);
+  const ours = at('shardline-5s') ?? at('shardline');
+  const floor = at('floor');
+  const load = results.map((r) => r.loadAverage1m).filter((v): v is number => v !== undefined);
+  const perCore = ours === undefined ? 0 : ours.shardsPerCore;
+  return [
+    `**How many shards one process can carry.** At 2 MB/s per shard, shardline's polling adapter spends ${ours === undefined ? '?' : (ours.cpuSecondsPerMb * 1000).toFixed(0)} ms of CPU per MB read (${smallest} shards${floor === undefined ? '' : `; the plain loop ${(floor.cpuSecondsPerMb * 1000).toFixed(0)} ms`}), so one core carries about **${perCore.toFixed(0)} shards at full rate** (the CPU of JSON, HTTP and the SDK per MB, which does not shrink with more shards; the target of 50 per core is not met). A Node process runs its JavaScript on one core, so plan on about ${Math.floor(perCore / 5) * 5} full-rate shards per process, proportionally more for shards that carry less (at 0.5 MB/s about 4× as many: an idle shard costs 1 GetRecords per second), and spread larger streams over several processes (leases, docs/scaling.md). Two limits come before the CPU:`,
+    '',
+    '- **The default memory budget** (`--max-buffered-bytes`, 6 MiB) gives each shard at least a 256 KiB share per call once more than 24 shards read: about 168 records of 1 KiB per call, and at 5 calls per second at most ~840 records/s per shard, less than the 2,000 that arrive. A process reading more than 24 full-rate shards needs a larger budget: about 0.3 MB of counted bytes per shard (base64 payload + 128 B per record) for every 100 ms a batch is held (the GetRecords round trip plus the handler), e.g. 32–64 MiB for 128 shards.',
+    '- **Checkpoints per batch in a file** (`--checkpoints file:…`): every checkpoint rewrites the whole file and fsyncs it (and the folder), one at a time; at ~20 ms per write (this disk) a process makes at most ~50 checkpoints per second over all its shards, and a batch is acknowledged only once its checkpoint is written. Checkpoint every few seconds (`checkpoint: { every: \'5s\' }`) or use DynamoDB beyond a few shards.',
+    '',
+    `Caveat: this machine was shared with other jobs during the run (1-minute load average ${load.length === 0 ? 'not recorded' : `${Math.min(...load).toFixed(0)}–${Math.max(...load).toFixed(0)}`} on 2 cores), so every reader got a fraction of a core: wall-clock figures (records/s, kept up, lag slope, event-loop delay) show starvation, not the readers' capacity, beyond a few shards; CPU per MB (CPU time of the reader itself) is the figure that carries over, and readers that fall behind read larger pages, which lowers it. Re-run on an idle machine to see where each reader stops keeping up.`,
+  ];
 }
 
 void main().catch((error: unknown) => {
