@@ -91,7 +91,7 @@ export function capacityChart(rows: readonly SummaryRow[], shardCounts: readonly
 
   // Right panel: peak RSS.
   const rss = { x0: 720, x1: 980 };
-  const rssMax = niceMax(Math.max(300, ...rows.map((r) => r.maxRssMb)) * 1.1);
+  const rssMax = niceMax(Math.max(300, ...rows.map((r) => r.maxRssMb).filter((v) => !Number.isNaN(v))) * 1.1);
   out.push(...axisTicks(rssMax, rss.x0, rss.x1, rss.x0 - 8, 'end', (v) => v.toFixed(0), true));
   out.push(text(rss.x0 - 45, (PANEL.top + PANEL.bottom) / 2, 'peak RSS (MB)', `font-size="12" text-anchor="middle" transform="rotate(-90 ${rss.x0 - 45} ${(PANEL.top + PANEL.bottom) / 2})"`));
   const rssSlot = (rss.x1 - rss.x0) / shardCounts.length;
@@ -100,7 +100,7 @@ export function capacityChart(rows: readonly SummaryRow[], shardCounts: readonly
     const centre = rss.x0 + rssSlot * (i + 0.5);
     variants.forEach((variant, j) => {
       const r = row(variant, shards);
-      if (r === undefined) return;
+      if (r === undefined || Number.isNaN(r.maxRssMb)) return;
       const x = centre - (rssBar * variants.length) / 2 + j * rssBar;
       const height = (r.maxRssMb / rssMax) * (PANEL.bottom - PANEL.top);
       out.push(`<rect x="${x.toFixed(1)}" y="${(PANEL.bottom - height).toFixed(1)}" width="${(rssBar - 2).toFixed(1)}" height="${height.toFixed(1)}" fill="${COLOUR[variant]}"/>`);

@@ -31,6 +31,8 @@ export interface Measurement {
   readonly getRecordsPerSecond: number;
   /** The machine's 1-minute load average at the end of the window (other jobs share the cores). */
   readonly loadAverage1m?: number;
+  /** How `maxRssMb` was measured (`VmHWM`: the child's own peak). */
+  readonly rssSource?: 'VmHWM';
 }
 
 /** Medians of one reader at one shard count. */
@@ -47,7 +49,9 @@ export interface SummaryRow {
 /** Bytes per second a shard delivers at full rate, in MB (10^6 B). */
 export const MB_PER_SECOND_PER_SHARD = 2.048;
 
+/** The median (NaN for no values). */
 export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
@@ -82,7 +86,7 @@ export function summarize(results: readonly Measurement[], shardCounts: readonly
           shards,
           cpuSecondsPerMb,
           lagSlopeMsPerSecond: median(of.map((r) => r.lagSlopeMsPerSecond)),
-          maxRssMb: median(of.map((r) => r.maxRssMb)),
+          maxRssMb: median(of.map((r) => r.maxRssMb).filter((v) => !Number.isNaN(v))),
           shardsPerCore: 1 / (cpuSecondsPerMb * MB_PER_SECOND_PER_SHARD),
         },
       ];

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 /** What a measured child reports to run.ts over IPC, once a second and when asked. */
@@ -8,8 +9,11 @@ export interface ProbeSample {
   /** `process.cpuUsage()` user + system, ms since the process started. */
   readonly cpuMs: number;
   readonly rssMb: number;
-  /** `process.resourceUsage().maxRSS`, MB. */
-  readonly maxRssMb: number;
+  /**
+   * Peak RSS of this process, MB: `VmHWM` of /proc/self/status (not `process.resourceUsage().maxRSS`, which on Linux
+   * keeps the parent's peak across fork and exec), or the largest RSS sampled where /proc is missing.
+   */
+  readonly peakRssMb: number;
   /** p99 and max event-loop delay since the last `reset` message, ms. */
   readonly loopDelayP99Ms: number;
   readonly loopDelayMaxMs: number;
@@ -25,6 +29,17 @@ export interface ProbeSample {
 export function startProbe(count: () => number, intervalMs = 1_000): void {
   const send = process.send?.bind(process);
   if (send === undefined) return;
+  let sampledPeakMb = 0;
+  const peakRss = (): number => {
+    sampledPeakMb = Math.max(sampledPeakMb, process.memoryUsage.rss() / 1024 / 1024);
+    try {
+      const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+      if (match !== null) return Number(match[1]) / 1024;
+    } catch {
+      // not Linux: the sampled peak
+    }
+    return sampledPeakMb;
+  };
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
   const sample = (): ProbeSample => {
@@ -34,7 +49,7 @@ export function startProbe(count: () => number, intervalMs = 1_000): void {
       records: count(),
       cpuMs: (cpu.user + cpu.system) / 1000,
       rssMb: process.memoryUsage.rss() / 1024 / 1024,
-      maxRssMb: process.resourceUsage().maxRSS / 1024,
+      peakRssMb: peakRss(),
       loopDelayP99Ms: delay.percentile(99) / 1e6,
       loopDelayMaxMs: delay.max / 1e6,
       at: Date.now(),

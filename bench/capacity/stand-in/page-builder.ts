@@ -6,7 +6,7 @@ const SHARD_DIGITS = 6;
 const POSITION_DIGITS = 20;
 /** Bodies of at least this many bytes are taken from (and given back to) a pool. */
 const POOLED_BYTES = 256 * 1024;
-const POOL_SIZE = 16;
+const POOL_SIZE = 4;
 /** `1764464361.123`: epoch seconds with milliseconds, always 14 characters until the year 2286. */
 const TIMESTAMP_CHARS = 14;
 
