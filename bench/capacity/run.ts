@@ -163,7 +163,10 @@ function readLog(file: string): { results: Measurement[]; failures: string[]; ru
       results.push(m.rssSource === 'VmHWM' ? m : { ...m, maxRssMb: Number.NaN });
     }
   }
-  return { results, failures, runs };
+  // Several logs may be concatenated: the number of runs is the most measurements of one reader at one shard count.
+  const counts = new Map<string, number>();
+  for (const r of results) counts.set(`${r.variant}/${r.shards}`, (counts.get(`${r.variant}/${r.shards}`) ?? 0) + 1);
+  return { results, failures, runs: Math.max(runs > 0 ? 1 : 0, ...counts.values()) };
 }
 
 async function main(): Promise<void> {
@@ -229,7 +232,7 @@ function renderSection(rows: readonly SummaryRow[], results: readonly Measuremen
     '## Capacity (bench/capacity)',
     '',
     `Machine: ${machine()}. Command: \`${COMMAND}\` (BENCH_SHARDS=${shardCounts.join(',')}, BENCH_SECONDS=${SECONDS}, BENCH_WARMUP_SECONDS=${WARMUP_SECONDS}, BENCH_RUNS=${runs}).`,
-    `A local stand-in for Kinesis (\`bench/capacity/stand-in\`, in the benchmark's process) delivers 2,000 records of 1 KiB per second on every shard (2 MB/s, a shard's read limit) and answers at most 5 GetRecords per second per shard; each reader runs in its own process from LATEST, measured for ${SECONDS} s after a ${WARMUP_SECONDS} s warm-up. Median [min–max] of ${runs} runs, variants interleaved. CPU is the reader process's \`process.cpuUsage()\`; MB are payload megabytes (10⁶ B); lag slope is how fast (records arrived − records handled) grows, in ms of a shard's data per second (0 = keeps up; 1000 = reads nothing); kept up = records handled / records arrived. Shards per core = 1 / (CPU s per MB × 2.048 MB/s).`,
+    `A local stand-in for Kinesis (\`bench/capacity/stand-in\`, in the benchmark's process) delivers 2,000 records of 1 KiB per second on every shard (2 MB/s, a shard's read limit) and answers at most 5 GetRecords per second per shard; each reader runs in its own process from LATEST, measured for ${SECONDS} s after a ${WARMUP_SECONDS} s warm-up. Median [min–max] of up to ${runs} runs (see the ranges), variants interleaved. CPU is the reader process's \`process.cpuUsage()\`; MB are payload megabytes (10⁶ B); lag slope is how fast (records arrived − records handled) grows, in ms of a shard's data per second (0 = keeps up; 1000 = reads nothing); kept up = records handled / records arrived. Shards per core = 1 / (CPU s per MB × 2.048 MB/s).`,
     '',
     '| reader | shards | records/s | kept up | lag slope (ms/s) | CPU ms / MB | CPU (cores) | max RSS (MB) | event-loop p99 (ms) | GetRecords/s | stand-in CPU (cores) | shards per core at 2 MB/s |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
@@ -251,7 +254,10 @@ function answer(rows: readonly SummaryRow[], results: readonly Measurement[]): s
   const load = results.map((r) => r.loadAverage1m).filter((v): v is number => v !== undefined);
   const perCore = ours === undefined ? 0 : ours.shardsPerCore;
   return [
-    `**How many shards one process can carry.** At 2 MB/s per shard, shardline's polling adapter spends ${ours === undefined ? '?' : (ours.cpuSecondsPerMb * 1000).toFixed(0)} ms of CPU per MB read (${smallest} shards${floor === undefined ? '' : `; the plain loop ${(floor.cpuSecondsPerMb * 1000).toFixed(0)} ms`}), so one core carries about **${perCore.toFixed(0)} shards at full rate** (the CPU of JSON, HTTP and the SDK per MB, which does not shrink with more shards; the target of 50 per core is not met). A Node process runs its JavaScript on one core, so plan on about ${Math.floor(perCore / 5) * 5} full-rate shards per process, proportionally more for shards that carry less (at 0.5 MB/s about 4× as many: an idle shard costs 1 GetRecords per second), and spread larger streams over several processes (leases, docs/scaling.md). Two limits come before the CPU:`,
+    `**How many shards one process can carry.** At 2 MB/s per shard, shardline's polling adapter spends ${ours === undefined ? '?' : (ours.cpuSecondsPerMb * 1000).toFixed(0)} ms of CPU per MB read (${smallest} shards${floor === undefined ? '' : `; the plain loop ${(floor.cpuSecondsPerMb * 1000).toFixed(0)} ms`}), so one core carries about **${perCore.toFixed(0)} shards at full rate** at best (the target of 50 per core is not met): the CPU per MB was higher at 32 shards and more (${rows
+      .filter((r) => r.variant === (ours?.variant ?? 'shardline') && r.shards > smallest)
+      .map((r) => `${(r.cpuSecondsPerMb * 1000).toFixed(0)} ms at ${r.shards}`)
+      .join(', ')}), measured while the readers fell behind on this busy machine (per-call and per-shard work spread over fewer records), so it is an upper bound until re-measured on an idle machine. A Node process runs its JavaScript on one core, so plan on about ${Math.floor(perCore / 5) * 5} full-rate shards per process, proportionally more for shards that carry less (at 0.5 MB/s about 4× as many: an idle shard costs 1 GetRecords per second), and spread larger streams over several processes (leases, docs/scaling.md). Two limits come before the CPU:`,
     '',
     '- **The default memory budget** (`--max-buffered-bytes`, 6 MiB) gives each shard at least a 256 KiB share per call once more than 24 shards read: about 168 records of 1 KiB per call, and at 5 calls per second at most ~840 records/s per shard, less than the 2,000 that arrive. A process reading more than 24 full-rate shards needs a larger budget: about 0.3 MB of counted bytes per shard (base64 payload + 128 B per record) for every 100 ms a batch is held (the GetRecords round trip plus the handler), e.g. 32–64 MiB for 128 shards.',
     '- **Checkpoints per batch in a file** (`--checkpoints file:…`): every checkpoint rewrites the whole file and fsyncs it (and the folder), one at a time; at ~20 ms per write (this disk) a process makes at most ~50 checkpoints per second over all its shards, and a batch is acknowledged only once its checkpoint is written. Checkpoint every few seconds (`checkpoint: { every: \'5s\' }`) or use DynamoDB beyond a few shards.',
