@@ -4,7 +4,7 @@ import { parseInitialPosition } from '../../adapters/polling/parse-initial-posit
 import { assertSeparateCheckpoints, createCheckpointStore, parseCheckpointStoreSpec } from '../../checkpoint-stores/create-checkpoint-store';
 import { createKinesisClient } from '../../kinesis/create-kinesis-client';
 import { resolveLeaseTiming } from '../../leases/lease-coordinator-options';
-import { type PollingLeaseOptions } from '../../adapters/polling/polling-options';
+import { type PollingLeaseOptions } from '../../adapters/polling/polling-record-source';
 import { type CliAdapter, type RunOptions } from '../cli-adapter';
 import { UsageError } from '../usage-error';
 

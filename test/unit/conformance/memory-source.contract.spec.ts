@@ -32,10 +32,6 @@ describeRecordSourceContract(
   },
   {
     unsupported: { restart: 'the in-memory source keeps no records: each batch is pushed into the running source by the test' },
-    knownViolations: {
-      failedAckStopsShard:
-        'InMemoryRecordSource emits every batch pushed after a failed acknowledgement of the shard (the test app stops the app instead)',
-    },
     quietMs: 300,
     deliveryTimeoutMs: 3_000,
   },
