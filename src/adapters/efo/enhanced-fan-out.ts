@@ -28,6 +28,12 @@ export interface EnhancedFanOutOptions {
   readonly minSubscribeIntervalMs?: number;
   /** A subscription with no event for this long is opened again (Kinesis sends one every few seconds, even idle). Default 60,000. */
   readonly idleTimeoutMs?: number;
+  /**
+   * A subscription that ends sooner than this after it started is treated as broken (counted, logged, retried after
+   * a backoff): the SDK ends the event stream quietly when the connection is reset or sent GOAWAY, while Kinesis
+   * ends a healthy one after 5 minutes. Default 240,000.
+   */
+  readonly earlyEndMs?: number;
 }
 
 /**
@@ -47,6 +53,7 @@ export class EnhancedFanOut implements FanOutSession {
   readonly subscribeClient: KinesisClient;
   readonly minSubscribeIntervalMs: number;
   readonly idleTimeoutMs: number;
+  readonly earlyEndMs: number;
   readonly retry: { readonly baseMs: number; readonly capMs: number };
   /** Give it to the polling source as `shardFetcher`. */
   readonly fetcher: ShardFetcherFactory = (context) => new FanOutFetcher(context, this);
@@ -60,6 +67,7 @@ export class EnhancedFanOut implements FanOutSession {
     this.subscribeClient = options.subscribeClient;
     this.minSubscribeIntervalMs = options.minSubscribeIntervalMs ?? 1_000;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+    this.earlyEndMs = options.earlyEndMs ?? 240_000;
     this.retry = { baseMs: options.subscribeRetryBaseMs ?? 1_000, capMs: options.subscribeRetryCapMs ?? 10_000 };
     this.consumers = new StreamConsumers(options.client);
   }

@@ -23,7 +23,8 @@ export interface FanOutClientOptions extends Pick<KinesisClientOptions, 'region'
 /**
  * A Kinesis client for SubscribeToShard only: HTTP/2 with a session per subscription and no request timeout (a
  * subscription is idle while its reader waits for a slow handler; the fan-out reader has its own watchdog). Keep an
- * ordinary client (`createKinesisClient`, HTTP/1.1) for every other call.
+ * ordinary client (`createKinesisClient`, HTTP/1.1) for every other call. The SDK does not retry here: the fan-out
+ * reader does, paced to one call per second per shard.
  */
 export function createFanOutClient(options: FanOutClientOptions = {}): KinesisClient {
   const http2 = options.http2 ?? !(options.endpoint?.startsWith('http://') ?? false);
@@ -36,6 +37,8 @@ export function createFanOutClient(options: FanOutClientOptions = {}): KinesisCl
     requestHandler: http2
       ? new NodeHttp2Handler({ disableConcurrentStreams: true, nodeHttp2ConnectOptions: { settings: { initialWindowSize: windowBytes } } })
       : new NodeHttpHandler({ connectionTimeout: 10_000 }),
+    // The fan-out reader retries on its own, at most one call per second per shard (the SDK would retry at once).
+    maxAttempts: 1,
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(credentials === undefined ? {} : { credentials }),
     ...(options.profile === undefined ? {} : { profile: options.profile }),

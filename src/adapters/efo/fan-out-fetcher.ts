@@ -21,6 +21,12 @@ interface Subscription {
   readonly controller: AbortController;
   readonly events: AsyncIterator<SubscribeToShardEventStream>;
   readonly detach: () => void;
+  readonly startedAt: number;
+}
+
+/** The SDK ends the event stream quietly on RST_STREAM and GOAWAY: an end this early is taken for a broken stream. */
+export class EarlyEndError extends ShardlineError {
+  override readonly name = 'EarlyEndError';
 }
 
 const METRIC_RESULT: Readonly<Record<SubscribeErrorKind, SubscribeResult>> = {
@@ -80,6 +86,8 @@ export class FanOutFetcher implements ShardFetcher {
         const step = await this.pull(subscription);
         if (subscription.generation !== this.generation) continue; // a stale subscription's event
         if (step.done === true) {
+          const lastedMs = Date.now() - subscription.startedAt;
+          if (lastedMs < this.session.earlyEndMs) throw new EarlyEndError(`the subscription ended after ${lastedMs} ms (reset or GOAWAY)`);
           this.context.log.debug('Subscription ended (5-minute limit): subscribing again from the last acknowledged event');
           this.drop();
           continue;
@@ -138,7 +146,7 @@ export class FanOutFetcher implements ShardFetcher {
       this.count('ok');
       this.context.log.debug(`Subscribed (${describePosition(position)})`);
       this.subscribed = true;
-      this.subscription = { generation, controller, events: stream[Symbol.asyncIterator](), detach };
+      this.subscription = { generation, controller, events: stream[Symbol.asyncIterator](), detach, startedAt: this.lastSubscribeAt };
       return this.subscription;
     } catch (error) {
       detach();

@@ -8,6 +8,8 @@ export interface FanOutSession {
   readonly minSubscribeIntervalMs: number;
   /** A subscription without any event (nor end) for this long is dropped and opened again. */
   readonly idleTimeoutMs: number;
+  /** A subscription ending sooner than this is counted and retried as a broken one (the SDK hides resets). */
+  readonly earlyEndMs: number;
   /** Backoff of failed subscriptions: capped exponential with full jitter. */
   readonly retry: { readonly baseMs: number; readonly capMs: number };
   /** The consumer's ARN, once it is registered and ACTIVE (registered at the first call, shared by every shard). */

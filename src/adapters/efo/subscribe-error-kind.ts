@@ -22,7 +22,7 @@ export function classifySubscribeError(error: unknown): SubscribeErrorKind {
   const code = typeof e.code === 'string' ? e.code : '';
   if (name === 'ResourceInUseException') return 'in-use';
   if (name === 'LimitExceededException') return 'throttled';
-  if (code.startsWith('ERR_HTTP2_') || code === 'ERR_STREAM_PREMATURE_CLOSE' || name === 'IdleSubscriptionError') return 'network';
+  if (code.startsWith('ERR_HTTP2_') || code === 'ERR_STREAM_PREMATURE_CLOSE' || name === 'IdleSubscriptionError' || name === 'EarlyEndError') return 'network';
   if (name === 'Error' && typeof e.message === 'string' && /^(aborted|Protocol error|Premature close)/i.test(e.message) && code !== 'ABORT_ERR') return 'network';
   const kind = classifyKinesisError(error);
   switch (kind) {

@@ -1,16 +1,14 @@
 import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { readFileSync } from 'node:fs';
-import { EnhancedFanOut } from '../../../src/adapters/efo/enhanced-fan-out';
 import { createFanOutClient } from '../../../src/adapters/efo/fan-out-client';
 import { StreamConsumers } from '../../../src/adapters/efo/stream-consumers';
-import { PollingRecordSource } from '../../../src/adapters/polling/polling-record-source';
 import { FileCheckpointStore } from '../../../src/checkpoint-stores/file-checkpoint-store';
 import { ShardlineApp } from '../../../src/core/shardline-app';
 import { KplAggregator } from '../../../src/kpl/aggregator';
-import { type SubscribeResult } from '../../../src/metrics/metrics-recorder';
 import { kinesisEndpoint } from '../../harness/endpoints';
 import { collected, collectedIds, CollectorConsumer } from '../polling/collector.consumer';
-import { createStream, localKinesis, makeRecords, memoryLogger, putRecords, tempDir, uniqueName, waitFor } from '../polling/polling-test-kit';
+import { createStream, localKinesis, makeRecords, putRecords, tempDir, uniqueName, waitFor } from '../polling/polling-test-kit';
+import { fanOutSource } from './efo-test-kit';
 
 jest.setTimeout(90_000);
 
@@ -39,19 +37,7 @@ beforeEach(() => {
 });
 
 async function startApp(stream: string, dir: string, consumerName: string) {
-  const { logger, lines } = memoryLogger('debug');
-  const subscribes: SubscribeResult[] = [];
-  const store = new FileCheckpointStore({ directory: dir, applicationName: 'efo-it-app', streamName: stream });
-  const fanOut = new EnhancedFanOut({ streamName: stream, consumerName, client, subscribeClient, logger, subscribeRetryBaseMs: 200, subscribeRetryCapMs: 1_000 });
-  const source = new PollingRecordSource({
-    streamName: stream,
-    client,
-    checkpointStore: store,
-    logger,
-    shardSyncIntervalMs: 1_000,
-    shardFetcher: fanOut.fetcher,
-    metrics: { recorder: { subscribeToShardCalled: (_shard, result) => subscribes.push(result.result) }, application: 'efo-it-app' },
-  });
+  const { source, store, logger, lines, subscribes } = fanOutSource(stream, dir, { client, subscribeClient }, { consumerName, fanOut: { subscribeRetryBaseMs: 200, subscribeRetryCapMs: 1_000 } });
   const app = await ShardlineApp.start({ consumer: CollectorConsumer, source, logger, shutdownTimeoutMs: 5_000 });
   const stop = async (): Promise<void> => {
     await app.stop();
@@ -118,7 +104,7 @@ describe('enhanced fan-out on kinesis-local', () => {
     await store.open();
     await store.acquire({ shardId: 'shardId-000000000000', parentShardIds: [], initialCheckpoint: 'TRIM_HORIZON' });
     await store.checkpoint('shardId-000000000000', { sequenceNumber: aggregateSeq, subSequenceNumber: 2 });
-    await store.release('shardId-000000000000');
+    await store.release();
     await store.close();
 
     const run = await startApp(stream, dir, 'efo-it-kpl');
