@@ -27,6 +27,8 @@ export interface RunOptions {
   readonly startupTimeoutMs?: number;
   /** Polling: bound on the record bytes buffered across all shards. */
   readonly maxBufferedBytes?: number;
+  /** efo: the stream consumer to read as (default: each consumer's applicationName). */
+  readonly consumerName?: string;
 }
 
 /** What an adapter sets up for one `shardline run`. */

@@ -31,6 +31,7 @@ export function runCommand(): Command {
     .option('--shutdown-timeout-ms <ms>', 'bound on a graceful stop', parsePositiveInteger, 30_000)
     .option('--startup-timeout-ms <ms>', 'polling: give up (exit 1) when the stream cannot be reached within this time (default 30000)', parsePositiveInteger)
     .option('--max-buffered-bytes <bytes>', 'polling: bound on the record bytes buffered across all shards (default 6291456 = 6 MiB)', parsePositiveInteger)
+    .option('--consumer-name <name>', "efo: the stream consumer to read as, registered if missing (default: the consumer's applicationName)")
     .option('--metrics-port <port>', 'serve /metrics (Prometheus), /healthz, /readyz and a live status page at / on this port', parsePort)
     .option('--metrics-host <host>', 'interface of --metrics-port (default 127.0.0.1; 0.0.0.0 to be scraped from outside the container)')
     .option('--metrics-emf [file]', 'write CloudWatch Embedded Metric Format lines every minute, to stderr or to this file')
@@ -43,6 +44,7 @@ Examples:
   printf '{"dest":"LAX"}\\n' | shardline run app.ts                       # memory adapter: each stdin line is a record
   shardline run app.ts --adapter polling --region eu-west-1 --checkpoints file:.shardline/checkpoints
   shardline kcl properties app.ts -o app.properties && shardline kcl start app.properties   # the daemon runs --adapter kcl
+  shardline run app.ts --adapter efo --consumer-name billing   # enhanced fan-out (see docs/efo.md)
   shardline run app.ts --adapter polling --metrics-port 9464   # then: curl 127.0.0.1:9464/metrics, /healthz, /readyz; open http://127.0.0.1:9464/`,
     )
     .action(async (modulePath: string, raw: Record<string, unknown>) => {
