@@ -34,14 +34,16 @@ export { SECRET_PROVIDER, type SecretProvider, type SecretRequest } from './core
 export { SHARDLINE_LOGGER, CONSUMER_DEFINITION } from './core/tokens';
 export { exploreConsumer, isConsumerClass, type ConsumerClass } from './core/consumer-explorer';
 export type { ConsumerDefinition } from './decorators/metadata-types';
-export type { ShardEvent, ShardLease, EventOutcome, Ack } from './core/shard-event';
+export type { ShardEvent, ShardOpenedEvent, ShardRecordsEvent, ShardClosingEvent, ShardLease, EventOutcome, Ack } from './core/shard-event';
 
 /* Adapters */
 export { RECORD_SOURCE, type RecordSource } from './adapters/record-source';
-export { InMemoryRecordSource } from './adapters/memory/in-memory-record-source';
+export { InMemoryRecordSource, type RecordInput } from './adapters/memory/in-memory-record-source';
 export { KclRecordSource, type KclRecordSourceOptions, type KclCheckpointRetryOptions } from './adapters/kcl/kcl-record-source';
 export { buildKclProperties, formatKclProperties, type KclPropertiesInput, type KclProperty, type KclRetrievalMode } from './kcl-daemon/kcl-properties';
 export { KclDaemonError } from './kcl-daemon/kcl-daemon-launcher';
+export { reserveStdoutForProtocol, type KclStdoutGuard } from './adapters/kcl/kcl-stdout-guard';
+export { deferSignalsToDaemon } from './adapters/kcl/kcl-signal-guard';
 export { PollingRecordSource, type PollingRecordSourceOptions } from './adapters/polling/polling-record-source';
 export { parseInitialPosition } from './adapters/polling/parse-initial-position';
 export { MemoryBudget, BudgetLease, DEFAULT_MAX_BUFFERED_BYTES } from './adapters/polling/memory-budget';
@@ -51,6 +53,9 @@ export { EnhancedFanOut, type EnhancedFanOutOptions } from './adapters/efo/enhan
 export { createFanOutClient, DEFAULT_FAN_OUT_WINDOW_BYTES, type FanOutClientOptions } from './adapters/efo/fan-out-client';
 export { StreamConsumers, FanOutPermissionError, type StreamConsumerInfo, type EnsureConsumerOptions } from './adapters/efo/stream-consumers';
 export { CONSUMER_NAME_PATTERN, consumerNameProblem } from './adapters/efo/consumer-name';
+
+/* The CLI adapter contract: what `shardline run --adapter <name | path | package>` loads (docs/adapters.md) */
+export type { CliAdapter, AdapterSetup, AdapterContext, RunOptions } from './cli/cli-adapter';
 
 /* Metrics, health and the status page */
 export {
@@ -82,7 +87,13 @@ export {
 export { FileCheckpointStore, DEFAULT_CHECKPOINT_DIRECTORY, type FileCheckpointStoreOptions } from './checkpoint-stores/file-checkpoint-store';
 export { DynamoDbCheckpointStore, LEASE_OWNER_INDEX, type DynamoDbCheckpointStoreOptions } from './checkpoint-stores/dynamodb-checkpoint-store';
 export { MemoryCheckpointStore } from './checkpoint-stores/memory-checkpoint-store';
-export { createCheckpointStore, parseCheckpointStoreSpec, type CheckpointStoreSpec } from './checkpoint-stores/create-checkpoint-store';
+export {
+  createCheckpointStore,
+  parseCheckpointStoreSpec,
+  assertSeparateCheckpoints,
+  type CheckpointStoreSpec,
+  type CheckpointOwner,
+} from './checkpoint-stores/create-checkpoint-store';
 
 /* Kinesis clients and local development */
 export { createKinesisClient, DEFAULT_REGION, type KinesisClientOptions } from './kinesis/create-kinesis-client';
@@ -140,3 +151,4 @@ export {
   type StoppedShard,
 } from './core/errors';
 export { KmsError } from './kms/kms-error';
+export { UsageError } from './cli/usage-error';
