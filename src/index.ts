@@ -56,6 +56,7 @@ export { CONSUMER_NAME_PATTERN, consumerNameProblem } from './adapters/efo/consu
 
 /* The CLI adapter contract: what `shardline run --adapter <name | path | package>` loads (docs/adapters.md) */
 export type { CliAdapter, AdapterSetup, AdapterContext, RunOptions } from './cli/cli-adapter';
+export { pollingSetup, type CliReadMode } from './cli/adapters/polling.cli-adapter';
 
 /* Metrics, health and the status page */
 export {
