@@ -49,9 +49,15 @@ export { KCL_TAKEOVER_PROFILES, kclTakeoverNotes, kclTakeoverSettings, type KclT
 export { parseInitialPosition } from './adapters/polling/parse-initial-position';
 export { MemoryBudget, BudgetLease, DEFAULT_MAX_BUFFERED_BYTES } from './adapters/polling/memory-budget';
 export { measureShardLag, type ShardLag } from './adapters/polling/measure-shard-lag';
+export { type ShardFetcher, type ShardFetcherFactory, type FetchedPage, type FetcherContext } from './adapters/polling/shard-fetcher';
+export { EnhancedFanOut, type EnhancedFanOutOptions } from './adapters/efo/enhanced-fan-out';
+export { createFanOutClient, DEFAULT_FAN_OUT_WINDOW_BYTES, type FanOutClientOptions } from './adapters/efo/fan-out-client';
+export { StreamConsumers, FanOutPermissionError, type StreamConsumerInfo, type EnsureConsumerOptions } from './adapters/efo/stream-consumers';
+export { CONSUMER_NAME_PATTERN, consumerNameProblem } from './adapters/efo/consumer-name';
 
 /* The CLI adapter contract: what `shardline run --adapter <name | path | package>` loads (docs/adapters.md) */
 export type { CliAdapter, AdapterSetup, AdapterContext, RunOptions } from './cli/cli-adapter';
+export { pollingSetup, type CliReadMode } from './cli/adapters/polling.cli-adapter';
 
 /* Metrics, health and the status page */
 export {

@@ -41,6 +41,8 @@ export interface RunOptions {
   readonly leaseRenewalIntervalMs?: number;
   readonly leaseTakerIntervalMs?: number;
   readonly workerId?: string;
+  /** efo: the stream consumer to read as (default: each consumer's applicationName). */
+  readonly consumerName?: string;
 }
 
 /** What an adapter sets up for one `shardline run`. */
@@ -67,7 +69,7 @@ export interface AdapterContext {
 
 /**
  * An adapter as the CLI knows it: `shardline run app.ts --adapter <name | path | package>`. The built-in adapters
- * (memory, kcl, polling) implement it, and a plug-in module exports one as `adapter` (or as its default export).
+ * (memory, kcl, polling, efo) implement it, and a plug-in module exports one as `adapter` (or as its default export).
  * `setup` builds one {@link RecordSource} per consumer; the CLI runs each consumer on its source, then calls `dispose`.
  * Throwing a `UsageError` from `setup` ends the run with exit code 2 (a bad option), any other error with exit code 1;
  * either way its message is the one line the user sees.

@@ -4,6 +4,7 @@ import { type CheckpointStore } from '../../checkpoint-stores/checkpoint-store';
 import { type InitialPosition } from '../../core/consumer-options';
 import { type Logger } from '../../core/logger';
 import { type MemoryBudget } from './memory-budget';
+import { type ShardFetcherFactory } from './shard-fetcher';
 
 /**
  * Lease timing and identity of a polling process sharing a stream with others (checkpoints in DynamoDB): see
@@ -87,4 +88,9 @@ export interface PollingRecordSourceOptions {
   readonly leases?: PollingLeaseOptions;
   /** Told of every GetRecords call (duration and result), labelled with this application name. Default: none. */
   readonly metrics?: { readonly recorder: MetricsRecorder; readonly application: string };
+  /**
+   * Where each shard's pages come from. Default: GetRecords polling. `EnhancedFanOut.fetcher` reads by
+   * SubscribeToShard instead (leases, checkpoints, resharding and the memory budget stay the polling adapter's).
+   */
+  readonly shardFetcher?: ShardFetcherFactory;
 }

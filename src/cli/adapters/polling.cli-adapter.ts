@@ -2,11 +2,27 @@ import { MemoryBudget } from '../../adapters/polling/memory-budget';
 import { PollingRecordSource } from '../../adapters/polling/polling-record-source';
 import { parseInitialPosition } from '../../adapters/polling/parse-initial-position';
 import { assertSeparateCheckpoints, createCheckpointStore, parseCheckpointStoreSpec } from '../../checkpoint-stores/create-checkpoint-store';
+import { type ShardFetcherFactory } from '../../adapters/polling/shard-fetcher';
+import { type AppLogger } from '../../core/logger';
+import { type ConsumerDefinition } from '../../decorators/metadata-types';
 import { createKinesisClient } from '../../kinesis/create-kinesis-client';
 import { resolveLeaseTiming } from '../../leases/lease-coordinator-options';
 import { type PollingLeaseOptions } from '../../adapters/polling/polling-record-source';
 import { type CliAdapter, type RunOptions } from '../cli-adapter';
 import { UsageError } from '../usage-error';
+
+/** How a CLI adapter built on the polling one reads each shard (enhanced fan-out: `--adapter efo`). */
+export interface CliReadMode {
+  /** Checks the options before anything starts (a usage error exits 2). */
+  checkOptions?(consumers: readonly ConsumerDefinition[], options: RunOptions): void;
+  /** The fetcher of one consumer's source, and a check run with the stream check before any consumer starts. */
+  forSource(
+    consumer: ConsumerDefinition,
+    source: { readonly streamName: string; readonly region: string | undefined; readonly client: ReturnType<typeof createKinesisClient> },
+    options: RunOptions,
+    logger: AppLogger,
+  ): { readonly shardFetcher: ShardFetcherFactory; check(): Promise<unknown>; dispose(): void };
+}
 
 /**
  * `--adapter polling`: reads every shard of the stream directly with GetRecords (no Java), one reader per shard,
@@ -27,7 +43,13 @@ import { UsageError } from '../usage-error';
 export const pollingCliAdapter: CliAdapter = {
   name: 'polling',
   description: 'reads every shard directly with GetRecords (no Java)',
-  setup: async (consumers, options, { logger, metrics }) => {
+  setup: pollingSetup(),
+};
+
+/** The polling adapter's setup, reading with `readMode` when given (GetRecords otherwise). */
+export function pollingSetup(readMode?: CliReadMode): CliAdapter['setup'] {
+  return async (consumers, options, { logger, metrics }) => {
+    readMode?.checkOptions?.(consumers, options);
     const spec = parseCheckpointStoreSpec(options.checkpoints);
     assertSeparateCheckpoints(
       spec,
@@ -37,6 +59,7 @@ export const pollingCliAdapter: CliAdapter = {
     const from = options.from === undefined ? undefined : parseInitialPosition(options.from);
     const budget = new MemoryBudget(options.maxBufferedBytes);
     const clients = new Map<string, ReturnType<typeof createKinesisClient>>();
+    const modes: Array<ReturnType<CliReadMode['forSource']>> = [];
     const sources = consumers.map((consumer) => {
       const region = options.region ?? consumer.options.region;
       const key = `${region ?? ''}|${options.endpoint ?? ''}`;
@@ -46,6 +69,8 @@ export const pollingCliAdapter: CliAdapter = {
         clients.set(key, client);
       }
       const streamName = options.stream ?? consumer.options.streamName;
+      const mode = readMode?.forSource(consumer, { streamName, region, client }, options, logger);
+      if (mode !== undefined) modes.push(mode);
       return new PollingRecordSource({
         streamName,
         client,
@@ -57,21 +82,24 @@ export const pollingCliAdapter: CliAdapter = {
         ...(options.startupTimeoutMs === undefined ? {} : { startupTimeoutMs: options.startupTimeoutMs }),
         ...(options.endpoint === undefined ? {} : { endpointDescription: `--endpoint ${options.endpoint}` }),
         ...(metrics === undefined ? {} : { metrics: { recorder: metrics, application: consumer.options.applicationName } }),
+        ...(mode === undefined ? {} : { shardFetcher: mode.shardFetcher }),
       });
     });
     const dispose = async (): Promise<void> => {
       await Promise.allSettled(sources.map((source) => source.close()));
       for (const client of clients.values()) client.destroy();
+      for (const mode of modes) mode.dispose();
     };
     try {
       await Promise.all(sources.map((source) => source.checkStream()));
+      await Promise.all(modes.map((mode) => mode.check()));
     } catch (error) {
       await dispose();
       throw error;
     }
     return { sources, handleSignals: true, stdoutReserved: false, dispose };
-  },
-};
+  };
+}
 
 /** The lease flags, checked at once (a timing that breaks the safety invariant is a usage error, exit 2). */
 function fleetLeaseOptions(options: RunOptions): PollingLeaseOptions {

@@ -43,6 +43,7 @@ export function runCommand(): Command {
     .option('--lease-renewal-interval-ms <ms>', 'polling with dynamodb: checkpoints: how often held leases are renewed (default failover / 3 - 25)', parsePositiveInteger)
     .option('--lease-taker-interval-ms <ms>', 'polling with dynamodb: checkpoints: how often the lease table is scanned to take a fair share (default failover / 2)', parsePositiveInteger)
     .option('--worker-id <id>', 'polling with dynamodb: checkpoints: this process in the lease table (default shardline:<host>:<pid>:<random>)')
+    .option('--consumer-name <name>', "efo: the stream consumer to read as, registered if missing (default: the consumer's applicationName)")
     .option('--metrics-port <port>', 'serve /metrics (Prometheus), /healthz, /readyz and a live status page at / on this port', parsePort)
     .option('--metrics-host <host>', 'interface of --metrics-port (default 127.0.0.1; 0.0.0.0 to be scraped from outside the container)')
     .option('--metrics-emf [file]', 'write CloudWatch Embedded Metric Format lines every minute, to stderr or to this file')
@@ -61,6 +62,7 @@ Examples:
   shardline run app.ts --adapter polling --region eu-west-1 --checkpoints file:.shardline/checkpoints
   shardline kcl properties app.ts -o app.properties && shardline kcl start app.properties   # the daemon runs --adapter kcl
   shardline run app.ts --adapter polling --checkpoints dynamodb:   # start it on several machines: they share the stream's shards
+  shardline run app.ts --adapter efo --consumer-name billing   # enhanced fan-out (see docs/efo.md)
   shardline run app.ts --adapter polling --metrics-port 9464   # then: curl 127.0.0.1:9464/metrics, /healthz, /readyz; open http://127.0.0.1:9464/`,
     )
     .action(async (modulePath: string, raw: Record<string, unknown>) => {

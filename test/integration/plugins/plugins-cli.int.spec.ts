@@ -119,7 +119,7 @@ describe('shardline run --adapter <path | package> (plug-in adapters)', () => {
         'an unknown name: exit 2',
         ['--adapter', 'shardline-adapter-missing'],
         2,
-        `shardline: cannot find adapter "shardline-adapter-missing": not a built-in (memory, kcl, polling) and no module or package of that name from ${dir}; install it or give a path`,
+        `shardline: cannot find adapter "shardline-adapter-missing": not a built-in (memory, kcl, polling, efo) and no module or package of that name from ${dir}; install it or give a path`,
       ],
       ['a path to no file: exit 2', ['--adapter', './nowhere.ts'], 2, `shardline: cannot find adapter "./nowhere.ts": no file ${dir}/nowhere.ts (nor with .ts, .js, .mjs or .cjs); check the path, relative to ${dir}`],
       [

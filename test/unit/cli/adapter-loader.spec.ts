@@ -61,7 +61,7 @@ describe('loadAdapter (shardline run --adapter <name | path | package>)', () => 
     const unknown = await failure(loadAdapter('no-such-adapter', CLI_ADAPTERS, dir));
     expect(unknown).toBeInstanceOf(UsageError);
     expect(unknown.message).toBe(
-      `cannot find adapter "no-such-adapter": not a built-in (memory, kcl, polling) and no module or package of that name from ${dir}; install it or give a path`,
+      `cannot find adapter "no-such-adapter": not a built-in (memory, kcl, polling, efo) and no module or package of that name from ${dir}; install it or give a path`,
     );
     const missingFile = await failure(loadAdapter('./missing.ts', CLI_ADAPTERS, dir));
     expect(missingFile).toBeInstanceOf(UsageError);
