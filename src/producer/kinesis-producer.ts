@@ -8,7 +8,7 @@ import { inject, injectable } from 'tsyringe';
 import { ProducerError } from '../core/errors';
 import { backoffWithJitter, sleep } from '../core/sleep';
 import { KplAggregator } from '../kpl/aggregator';
-import { isValidExplicitHashKey } from '../kpl/kpl-format';
+import { isValidExplicitHashKey, utf8Length } from '../kpl/kpl-format';
 import { hashKeyToHex } from './hash-key';
 import {
   KINESIS_CLIENT,
@@ -962,7 +962,7 @@ function validateRecord(data: Buffer, partitionKey: string, explicitHashKey: str
   if (explicitHashKey !== undefined && !isValidExplicitHashKey(explicitHashKey)) {
     throw new ProducerError(`explicitHashKey must be a decimal integer between 0 and 2^128 - 1, got ${JSON.stringify(explicitHashKey)}`);
   }
-  const bytes = data.length + Buffer.byteLength(partitionKey, 'utf8');
+  const bytes = data.length + utf8Length(partitionKey);
   if (bytes > RECORD_MAX_BYTES) {
     throw new ProducerError(`a record (data + partition key) is ${bytes} bytes, over the Kinesis limit of ${RECORD_MAX_BYTES}: split it or store it elsewhere and send a reference`);
   }
