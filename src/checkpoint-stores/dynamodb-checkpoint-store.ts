@@ -29,6 +29,13 @@ export interface DynamoDbCheckpointStoreOptions {
   readonly workerId?: string;
   /** Create the table (on-demand, hash key `leaseKey`) when it does not exist. Default true. */
   readonly createTable?: boolean;
+  /**
+   * {@link DynamoDbCheckpointStore.acquire} takes a lease held by another worker only once it saw its counter unchanged
+   * for this long (the holder died: kill -9, OOM, a lost host). Default 10,000 (the KCL's failover time).
+   */
+  readonly failoverTimeMs?: number;
+  /** Monotonic clock in ms, for tests. Default `performance.now`. */
+  readonly nowMs?: () => number;
 }
 
 /** KCL lease table attribute names (`DynamoDBLeaseSerializer` in amazon-kinesis-client 3.x). */
@@ -75,6 +82,8 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
   readonly tableName: string;
   private readonly ownsClient: boolean;
   private readonly counters = new Map<string, number>();
+  /** Leases seen held by another worker: owner, counter and since when (monotonic ms) they have not changed. */
+  private readonly foreign = new Map<string, { owner: string; counter: number | undefined; sinceMs: number }>();
   private closed = false;
 
   constructor(private readonly options: DynamoDbCheckpointStoreOptions) {
@@ -146,6 +155,29 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
    * who reads what (and takes expired leases); this method is for one process on its own table.
    * @throws LeaseLostError when another worker holds the lease.
    */
+  private get failoverTimeMs(): number {
+    return this.options.failoverTimeMs ?? 10_000;
+  }
+
+  /**
+   * A lease held by another worker: returns its owner when its counter has not moved for `failoverTimeMs` since this
+   * store first saw it (the holder is dead), else remembers it and throws {@link LeaseLostError} (the caller retries).
+   */
+  private staleForeignOwner(shardId: string, owner: string, counter: number | undefined): string {
+    const now = (this.options.nowMs ?? (() => performance.now()))();
+    const seen = this.foreign.get(shardId);
+    if (seen !== undefined && seen.owner === owner && seen.counter === counter) {
+      if (now - seen.sinceMs >= this.failoverTimeMs) return owner;
+    } else {
+      this.foreign.set(shardId, { owner, counter, sinceMs: now });
+    }
+    throw new LeaseLostError(
+      `the lease of ${shardId} in ${this.options.tableName} is held by ${owner}: taking it only once it has not been renewed for ${this.failoverTimeMs} ms ` +
+        "(several processes share a table through the polling adapter's lease coordinator)",
+      { shardId },
+    );
+  }
+
   async acquire(request: LeaseRequest): Promise<StoredShard> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const got = await this.client.send(
@@ -173,30 +205,26 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
           return fromItem(item);
         }
         const current = fromItem(got.Item);
-        if (current.leaseOwner !== undefined && current.leaseOwner !== this.workerId) {
-          throw new LeaseLostError(
-            `the lease of ${request.shardId} in ${this.options.tableName} is held by ${current.leaseOwner}: not taking it ` +
-              '(several processes share a table through the polling adapter\'s lease coordinator, which waits for a lease to expire)',
-            { shardId: request.shardId },
-          );
-        }
+        const stale = current.leaseOwner !== undefined && current.leaseOwner !== this.workerId ? this.staleForeignOwner(request.shardId, current.leaseOwner, current.leaseCounter) : undefined;
         const next = (current.leaseCounter ?? 0) + 1;
         const updated = await this.client.send(
           new UpdateItemCommand({
             TableName: this.options.tableName,
             Key: { [A.leaseKey]: { S: request.shardId } },
             UpdateExpression: 'SET #o = :me, #c = :next REMOVE #co',
-            ConditionExpression: `(attribute_not_exists(#o) OR #o = :me) AND ${current.leaseCounter === undefined ? 'attribute_not_exists(#c)' : '#c = :seen'}`,
+            ConditionExpression: `${stale === undefined ? '(attribute_not_exists(#o) OR #o = :me)' : '#o = :dead'} AND ${current.leaseCounter === undefined ? 'attribute_not_exists(#c)' : '#c = :seen'}`,
             ExpressionAttributeNames: { '#o': A.leaseOwner, '#c': A.leaseCounter, '#co': A.checkpointOwner },
             ExpressionAttributeValues: {
               ':me': { S: this.workerId },
               ':next': { N: String(next) },
+              ...(stale === undefined ? {} : { ':dead': { S: stale } }),
               ...(current.leaseCounter === undefined ? {} : { ':seen': { N: String(current.leaseCounter) } }),
             },
             ReturnValues: 'ALL_NEW',
           }),
         );
         this.counters.set(request.shardId, next);
+        this.foreign.delete(request.shardId);
         return fromItem(updated.Attributes ?? got.Item);
       } catch (error) {
         if (error instanceof ConditionalCheckFailedException) continue; // someone wrote in between: read again

@@ -55,6 +55,7 @@ export class LeasedShardAssignment implements CheckpointStore {
   /** Lease keys known to exist (listed at start or created), so discovery does not write them again. */
   private readonly existing = new Set<string>();
   private hooks: ShardAssignmentHooks | undefined;
+  private closing: Promise<void> | undefined;
 
   constructor(
     private readonly store: DynamoDbCheckpointStore,
@@ -141,10 +142,21 @@ export class LeasedShardAssignment implements CheckpointStore {
     // Nothing to do (a reader reopening after failed checkpoints finds its lease still held).
   }
 
-  /** Graceful stop: each shard being read gets `shutdown` (its final checkpoint), then its lease is released. */
-  async close(): Promise<void> {
-    await this.coordinator.stop();
-    await this.store.close();
+  /**
+   * A shard gone from the stream (past the retention period): its lease is marked `SHARD_END` and released, so that
+   * its children become workable for every worker of the fleet.
+   */
+  vanished(shardId: string): Promise<void> {
+    return this.fenced(shardId, () => this.coordinator.finishShard(shardId, []));
+  }
+
+  /** Graceful stop: each shard being read gets `shutdown` (its final checkpoint), then its lease is released. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.coordinator.stop();
+      await this.store.close();
+    })();
+    return this.closing;
   }
 
   private write(shardId: string, checkpoint: LeaseCheckpoint): Promise<void> {

@@ -83,7 +83,12 @@ export class PollingRecordSource implements RecordSource {
       const run = new PollingRun(this.options, this.budget, subscriber);
       this.run = run;
       void run.start();
-      return () => run.stop();
+      return () => {
+        run.stop();
+        // A fleet member gives its leases back once its readers stopped (as close() does), so an app that only
+        // unsubscribes leaves no coordinator renewing leases nobody reads.
+        void run.finishedReading.then(() => run.assignment?.close()).catch((error: unknown) => run.logger.warn(`Releasing the leases failed: ${(error as Error).message}`));
+      };
     });
   }
 
@@ -254,6 +259,17 @@ class PollingRun implements ReaderHost {
       ?.discovered(children.map((shard) => ({ shard, initialCheckpoint: 'TRIM_HORIZON' as const })))
       .catch((error: unknown) => log.warn(`Creating the leases of the children failed (${(error as Error).message}); the next shard sync creates them`));
     if (children.length === 0) await this.discover().catch((error: unknown) => log.warn(`ListShards after the shard's end failed: ${(error as Error).message}`));
+    this.schedule();
+  }
+
+  async shardGone(state: ShardState, log: Logger): Promise<void> {
+    state.status = 'finished';
+    this.done.add(state.shard.shardId);
+    // In a fleet the other workers learn it from the table: the lease is marked SHARD_END and released, so the
+    // children's leases become workable everywhere (alone, a parent no longer listed does not hold its children back).
+    await this.assignment
+      ?.vanished(state.shard.shardId)
+      .catch((error: unknown) => log.warn(`Marking the lease of the vanished shard as ended failed (${(error as Error).message}): its children wait for its lease to expire and be retried`));
     this.schedule();
   }
 

@@ -14,7 +14,7 @@ import { type BudgetLease, type MemoryBudget } from './memory-budget';
 import { type PollingRecordSourceOptions } from './polling-options';
 import { toKinesisRecords } from './record-converter';
 import { type RunTimers } from './run-timers';
-import { type FetchedPage } from './shard-fetcher';
+import { type FetchedPage, type ShardFetcher } from './shard-fetcher';
 import { startsAtTrimHorizon, type DiscoveredShard } from './shard-lineage';
 
 /**
@@ -67,6 +67,8 @@ export interface ReaderHost {
   shardEnded(state: ShardState, children: readonly DiscoveredShard[], log: Logger): Promise<void>;
   /** Starts the shards that are ready. */
   schedule(): void;
+  /** The shard no longer exists (past the retention period): nothing is left to read, its children may start. */
+  shardGone(state: ShardState, log: Logger): Promise<void>;
 }
 
 /** Why a reader gave its shard up: the lease was taken, or checkpoints kept failing. */
@@ -91,6 +93,9 @@ export class ShardReader {
   private readonly log: Logger;
   private readonly trouble: Trouble = {};
   private readonly budget: BudgetLease;
+  /** Ends the reader's calls and waits when its lease is lost. */
+  private readonly lossController = new AbortController();
+  private fetcher: ShardFetcher | undefined;
 
   constructor(
     private readonly host: ReaderHost,
@@ -108,6 +113,10 @@ export class ShardReader {
     if (this.trouble.kind !== undefined) return;
     this.trouble.kind = 'lease-lost';
     this.trouble.error = error;
+    // Stop reading at once: a call or a wait for budget room ends, and a fan-out subscription is closed now, so the
+    // new owner's SubscribeToShard is not refused (ResourceInUse) while this process finishes its batch.
+    this.fetcher?.close();
+    this.lossController.abort();
   }
 
   /** Reads the shard, then gives its lease back; a shard released after failed checkpoints is reopened later. */
@@ -115,7 +124,7 @@ export class ShardReader {
     const { shardId } = this.state.shard;
     const signal = this.host.timers.signal();
     try {
-      await this.readFromLease(signal.signal);
+      await this.readFromLease(AbortSignal.any([signal.signal, this.lossController.signal]));
     } finally {
       this.budget.close();
       signal.dispose();
@@ -163,7 +172,9 @@ export class ShardReader {
       const checkpointer: Checkpointer = {
         checkpoint: async (position) => {
           if (trouble.kind !== undefined) {
-            throw new CheckpointError(`not checkpointing ${shardId} at ${formatPosition(position)}: the shard is being released`, { shardId });
+            // The reader is giving the shard up (lease lost, or checkpoints failing): the adapter recovers (the shard
+            // goes to its new owner, or is reopened from its stored checkpoint), so this must not stop the shard.
+            throw new CheckpointError(`not checkpointing ${shardId} at ${formatPosition(position)}: the shard is being released`, { shardId, adapterRecovers: true });
           }
           await this.withStoreRetry(() => store.checkpoint(shardId, position));
         },
@@ -201,6 +212,8 @@ export class ShardReader {
       this.log.info(`Reading from ${resume ? `checkpoint ${formatPosition(resume)}` : start.type === 'AT_TIMESTAMP' ? `${start.timestamp.toISOString()} (AT_TIMESTAMP)` : start.type}`);
       await this.readRecords(start, reopen, resume, signal);
     } catch (error) {
+      // The lease was lost during a call: the consumer still gets its leaseLost.
+      if (!host.stopped && trouble.kind === 'lease-lost' && classifyKinesisError(error) === 'aborted') return this.giveUp();
       if (host.stopped || classifyKinesisError(error) === 'aborted') return;
       if (classifyKinesisError(error) === 'not-found') {
         await this.shardVanished(error);
@@ -216,11 +229,12 @@ export class ShardReader {
     const { shardId } = this.state.shard;
     let lastProcessed: CheckpointPosition | undefined = resume;
     const fetcher = (host.options.shardFetcher ?? getRecordsFetcher)({ host, shardId, log: this.log, start, reopen });
+    this.fetcher = fetcher;
     try {
       while (!host.stopped) {
         if (trouble.kind !== undefined) return this.giveUp();
         const limit = await this.budget.reserve(host.maxRecords, signal);
-        if (limit === undefined) return; // the run stopped while waiting for room
+        if (limit === undefined) return trouble.kind !== undefined && !host.stopped ? this.giveUp() : undefined; // stopped, or the lease lost, while waiting for room
         let page: FetchedPage;
         try {
           page = await fetcher.next(limit, lastProcessed, signal);
@@ -324,7 +338,9 @@ export class ShardReader {
     const { host, state } = this;
     if (this.trouble.kind === 'lease-lost') {
       state.status = 'lost';
-      this.log.error(`Another worker holds the lease of ${state.shard.shardId} now: this process no longer reads it (restart to take it back)`);
+      this.log.error(
+        `Another worker holds the lease of ${state.shard.shardId} now: this process no longer reads it (in a fleet it reads it again if the lease comes back to it; otherwise restart to take it back)`,
+      );
       return;
     }
     state.status = 'backoff';
@@ -394,6 +410,7 @@ export class ShardReader {
     }
     this.log.error(`Shard ${shardId} is gone from ${host.options.streamName} (${(error as Error).message}): its reader stops without checkpointing`);
     await host.emit((ack) => ({ type: 'leaseLost', shardId, ack }));
+    await host.shardGone(this.state, this.log);
   }
 
   private initialSentinel(): CheckpointSentinel {
