@@ -100,6 +100,45 @@ interface ContractTest {
 
 const OK: EventOutcome = { status: 'ok' };
 
+/**
+ * Runs one case of the kit: a fresh harness, the body, then the contract violations the body's readers recorded. When
+ * the body fails (often a wait that timed out because of a violation), the violations are added to its error's message,
+ * the original error kept as `cause`, so the user sees why the records never came. Exported for the kit's own tests.
+ * @internal
+ */
+export async function runContractCase(
+  factory: () => RecordSourceHarness | Promise<RecordSourceHarness>,
+  settings: Pick<ContractTest, 'timeoutMs' | 'quietMs' | 'slowAckMs'>,
+  body: (t: ContractTest) => Promise<void>,
+): Promise<void> {
+  const harness = await factory();
+  const readers: ContractReader[] = [];
+  const violations = (): string[] => readers.flatMap((reader) => reader.violations);
+  try {
+    try {
+      await body({
+        ...settings,
+        harness,
+        read: (handler, source) => {
+          const reader = new ContractReader(source ?? harness.createSource(), handler);
+          readers.push(reader);
+          return reader;
+        },
+      });
+    } catch (error) {
+      const seen = violations();
+      if (seen.length === 0) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      throw new Error(`${message}\nMeanwhile the source broke the RecordSource contract:\n${seen.join('\n')}`, { cause: error });
+    }
+    const seen = violations();
+    assert.deepEqual(seen, [], `the source broke the RecordSource contract:\n${seen.join('\n')}`);
+  } finally {
+    for (const reader of readers) reader.stop();
+    await harness.dispose();
+  }
+}
+
 /** `count` payloads `${prefix}-0`, `${prefix}-1`, … */
 function payloads(prefix: string, count: number, start = 0): string[] {
   return Array.from({ length: count }, (_, i) => `${prefix}-${start + i}`);
@@ -176,28 +215,7 @@ export function describeRecordSourceContract(
     const define = known === undefined ? it : (it.failing ?? it);
     define(
       known === undefined ? title : `${title} (known violation, expected to fail: ${known})`,
-      async () => {
-        const harness = await factory();
-        const readers: ContractReader[] = [];
-        try {
-          await body({
-            harness,
-            read: (handler, source) => {
-              const reader = new ContractReader(source ?? harness.createSource(), handler);
-              readers.push(reader);
-              return reader;
-            },
-            timeoutMs,
-            quietMs,
-            slowAckMs,
-          });
-          const violations = readers.flatMap((reader) => reader.violations);
-          assert.deepEqual(violations, [], `the source broke the RecordSource contract:\n${violations.join('\n')}`);
-        } finally {
-          for (const reader of readers) reader.stop();
-          await harness.dispose();
-        }
-      },
+      () => runContractCase(factory, { timeoutMs, quietMs, slowAckMs }, body),
       testTimeoutMs,
     );
   };

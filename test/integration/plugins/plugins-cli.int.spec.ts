@@ -97,6 +97,35 @@ describe('shardline run --adapter <path | package> (plug-in adapters)', () => {
     expect(out.status).toBe(0);
   });
 
+  it('runs an ES-module-only package (exports only to import), which require cannot resolve', () => {
+    const dir = projectWithPackage();
+    const pkg = join(dir, 'node_modules/shardline-adapter-esm-only');
+    mkdirSync(pkg);
+    writeFileSync(join(pkg, 'package.json'), '{"name":"shardline-adapter-esm-only","type":"module","exports":{".":{"import":"./index.js"}}}\n');
+    writeFileSync(
+      join(pkg, 'index.js'),
+      `import shardline from 'shardline';
+export const adapter = {
+  name: 'esm-only',
+  setup: async (consumers) => {
+    const sources = consumers.map(() => new shardline.InMemoryRecordSource());
+    void (async () => {
+      for (const source of sources) {
+        await source.push('shardId-000000000000', [{ data: 'from' }, { data: 'esm' }]);
+        await source.endShard('shardId-000000000000');
+        source.complete();
+      }
+    })();
+    return { sources, handleSignals: true, stdoutReserved: false };
+  },
+};
+`,
+    );
+    const out = shardline(['run', 'app.js', '--adapter', 'shardline-adapter-esm-only'], dir);
+    expect(lines(out.stderr).filter((line) => line.startsWith('got '))).toEqual(['got from', 'got esm']);
+    expect(out.status).toBe(0);
+  });
+
   it('loads an ES module adapter (.mjs)', () => {
     const dir = projectWithPackage();
     writeFileSync(

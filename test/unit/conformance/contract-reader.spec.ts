@@ -3,6 +3,7 @@ import { type RecordSource } from '../../../src/adapters/record-source';
 import { KinesisRecord } from '../../../src/core/kinesis-record';
 import { type ShardEvent } from '../../../src/core/shard-event';
 import { ContractReader } from '../../../src/testing/contract-reader';
+import { runContractCase } from '../../../src/testing/record-source-contract';
 
 const SHARD = 'shardId-000000000000';
 const ignore = (): void => undefined;
@@ -64,5 +65,46 @@ describe('ContractReader', () => {
     await new Promise((resolve) => setTimeout(resolve, 60));
     reader.stop();
     expect(reader.violations).toEqual([expect.stringContaining('after an acknowledgement that failed')]);
+  });
+});
+
+/** A kit case whose wait times out because of a violation names the violation, not only the timeout. */
+describe('runContractCase (one case of describeRecordSourceContract)', () => {
+  const harnessOf = (source: RecordSource) => ({
+    shardIds: [SHARD],
+    createSource: () => source,
+    put: () => Promise.resolve(),
+    dispose: jest.fn(() => Promise.resolve()),
+  });
+  const settings = { timeoutMs: 100, quietMs: 50, slowAckMs: 10 };
+
+  it('adds the recorded violations to the message of a failed body, keeping its error as cause', async () => {
+    const harness = harnessOf(scripted([batch(1)], true));
+    const error = await runContractCase(() => harness, settings, async ({ read, timeoutMs }) => {
+      await read().waitForRecords(SHARD, 2, timeoutMs);
+    }).then(
+      () => new Error('expected a failure'),
+      (failure: unknown) => failure as Error,
+    );
+    expect(error.message).toContain(`waited 100 ms for 2 records of ${SHARD}`);
+    expect(error.message).toContain("Meanwhile the source broke the RecordSource contract:\nrecords");
+    expect(error.message).toContain("must be 'opened'");
+    expect((error.cause as Error).message).toMatch(/^waited 100 ms for 2 records/);
+    expect(harness.dispose).toHaveBeenCalledTimes(1);
+  });
+
+  it('rethrows a failed body unchanged when there is no violation, and fails a passing body that saw one', async () => {
+    const original = new Error('assertion of the case');
+    await expect(
+      runContractCase(() => harnessOf(scripted([opened], true)), settings, async ({ read }) => {
+        read();
+        throw original;
+      }),
+    ).rejects.toBe(original);
+    await expect(
+      runContractCase(() => harnessOf(scripted([batch(1)], true)), settings, async ({ read, timeoutMs }) => {
+        await read().waitForRecords(SHARD, 1, timeoutMs);
+      }),
+    ).rejects.toThrow("the source broke the RecordSource contract:\nrecords");
   });
 });
