@@ -54,7 +54,7 @@ export function runCommand(): Command {
       `
 Adapters:
 ${adapters.map((a) => `  ${a.name.padEnd(10)}${a.description ?? ''}`).join('\n')}
-  <path>    a module exporting \`adapter\` (.ts, .js, .mjs, .cjs): --adapter ./adapters/my-source.ts --adapter-option url=http://…
+  <path>    a module (.ts, .js, .mjs, .cjs) or a folder exporting \`adapter\`: --adapter ./adapters/my-source.ts --adapter-option url=http://…
   <package> a package installed in this project exporting \`adapter\`: --adapter shardline-adapter-foo
 
 Examples:
