@@ -34,18 +34,30 @@ export { SECRET_PROVIDER, type SecretProvider, type SecretRequest } from './core
 export { SHARDLINE_LOGGER, CONSUMER_DEFINITION } from './core/tokens';
 export { exploreConsumer, isConsumerClass, type ConsumerClass } from './core/consumer-explorer';
 export type { ConsumerDefinition } from './decorators/metadata-types';
-export type { ShardEvent, ShardLease, EventOutcome, Ack } from './core/shard-event';
+export type { ShardEvent, ShardOpenedEvent, ShardRecordsEvent, ShardClosingEvent, ShardLease, EventOutcome, Ack } from './core/shard-event';
 
 /* Adapters */
 export { RECORD_SOURCE, type RecordSource } from './adapters/record-source';
-export { InMemoryRecordSource } from './adapters/memory/in-memory-record-source';
+export { InMemoryRecordSource, type RecordInput } from './adapters/memory/in-memory-record-source';
 export { KclRecordSource, type KclRecordSourceOptions, type KclCheckpointRetryOptions } from './adapters/kcl/kcl-record-source';
 export { buildKclProperties, formatKclProperties, type KclPropertiesInput, type KclProperty, type KclRetrievalMode } from './kcl-daemon/kcl-properties';
 export { KclDaemonError } from './kcl-daemon/kcl-daemon-launcher';
-export { PollingRecordSource, type PollingRecordSourceOptions } from './adapters/polling/polling-record-source';
+export { reserveStdoutForProtocol, type KclStdoutGuard } from './adapters/kcl/kcl-stdout-guard';
+export { deferSignalsToDaemon } from './adapters/kcl/kcl-signal-guard';
+export { PollingRecordSource, type PollingRecordSourceOptions, type PollingLeaseOptions } from './adapters/polling/polling-record-source';
+export { KCL_TAKEOVER_PROFILES, kclTakeoverNotes, kclTakeoverSettings, type KclTakeoverProfile, type KclTakeoverSetting } from './kcl-daemon/kcl-takeover-profile';
 export { parseInitialPosition } from './adapters/polling/parse-initial-position';
 export { MemoryBudget, BudgetLease, DEFAULT_MAX_BUFFERED_BYTES } from './adapters/polling/memory-budget';
 export { measureShardLag, type ShardLag } from './adapters/polling/measure-shard-lag';
+export { type ShardFetcher, type ShardFetcherFactory, type FetchedPage, type FetcherContext } from './adapters/polling/shard-fetcher';
+export { EnhancedFanOut, type EnhancedFanOutOptions } from './adapters/efo/enhanced-fan-out';
+export { createFanOutClient, DEFAULT_FAN_OUT_WINDOW_BYTES, type FanOutClientOptions } from './adapters/efo/fan-out-client';
+export { StreamConsumers, FanOutPermissionError, type StreamConsumerInfo, type EnsureConsumerOptions } from './adapters/efo/stream-consumers';
+export { CONSUMER_NAME_PATTERN, consumerNameProblem } from './adapters/efo/consumer-name';
+
+/* The CLI adapter contract: what `shardline run --adapter <name | path | package>` loads (docs/adapters.md) */
+export type { CliAdapter, AdapterSetup, AdapterContext, RunOptions } from './cli/cli-adapter';
+export { pollingSetup, type CliReadMode } from './cli/adapters/polling.cli-adapter';
 
 /* Metrics, health and the status page */
 export {
@@ -77,7 +89,39 @@ export {
 export { FileCheckpointStore, DEFAULT_CHECKPOINT_DIRECTORY, type FileCheckpointStoreOptions } from './checkpoint-stores/file-checkpoint-store';
 export { DynamoDbCheckpointStore, LEASE_OWNER_INDEX, type DynamoDbCheckpointStoreOptions } from './checkpoint-stores/dynamodb-checkpoint-store';
 export { MemoryCheckpointStore } from './checkpoint-stores/memory-checkpoint-store';
-export { createCheckpointStore, parseCheckpointStoreSpec, type CheckpointStoreSpec } from './checkpoint-stores/create-checkpoint-store';
+export {
+  createCheckpointStore,
+  parseCheckpointStoreSpec,
+  assertSeparateCheckpoints,
+  type CheckpointStoreSpec,
+  type CheckpointOwner,
+} from './checkpoint-stores/create-checkpoint-store';
+
+/*
+ * Leases of a polling fleet (docs/leases.md): the protocol the polling adapter runs with DynamoDB checkpoints, on the
+ * KCL lease-table schema. LeaseCoordinator = one worker's renewer and taker over a LeaseTable; DynamoDbLeaseTable =
+ * the KCL table (created by DynamoDbCheckpointStore.open()); LeaseConflictError = a running Java KCL on the table.
+ */
+export { LeaseCoordinator, type LeaseCoordinatorStatus } from './leases/lease-coordinator';
+export {
+  resolveLeaseTiming,
+  type LeaseCoordinatorOptions,
+  type LeaseLoss,
+  type LeaseLossReason,
+  type ResolvedLeaseTiming,
+} from './leases/lease-coordinator-options';
+export { DynamoDbLeaseTable, type DynamoDbLeaseTableOptions } from './leases/dynamodb-lease-table';
+export {
+  type LeaseTable,
+  type LeaseScanResult,
+  type LeaseGetResult,
+  type LeaseCreateResult,
+  type LeaseWriteResult,
+} from './leases/lease-table';
+export { SHARD_END, type Lease, type LeaseCheckpoint, type LeaseScan, type NewLease, type NonLeaseItem } from './leases/lease';
+export { LeaseConflictError, LeaseTableError, type LeaseTableFailure } from './leases/lease-errors';
+export { createShardlineWorkerId, isShardlineWorkerId, SHARDLINE_WORKER_PREFIX } from './leases/worker-id';
+export { systemLeaseClock, type LeaseClock, type LeaseTimer } from './leases/lease-clock';
 
 /* Kinesis clients and local development */
 export { createKinesisClient, DEFAULT_REGION, type KinesisClientOptions } from './kinesis/create-kinesis-client';
@@ -135,3 +179,4 @@ export {
   type StoppedShard,
 } from './core/errors';
 export { KmsError } from './kms/kms-error';
+export { UsageError } from './cli/usage-error';

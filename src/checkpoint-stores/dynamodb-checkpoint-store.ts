@@ -1,5 +1,3 @@
-import { hostname } from 'node:os';
-import { randomUUID } from 'node:crypto';
 import {
   ConditionalCheckFailedException,
   CreateTableCommand,
@@ -16,6 +14,7 @@ import {
 import { type CheckpointPosition } from '../core/checkpoint-position';
 import { CheckpointError, ConfigurationError, LeaseLostError } from '../core/errors';
 import { sleep } from '../core/sleep';
+import { createShardlineWorkerId } from '../leases/worker-id';
 import { type CheckpointStore, type LeaseRequest, type StoredShard } from './checkpoint-store';
 
 /** Options of {@link DynamoDbCheckpointStore}. */
@@ -26,10 +25,17 @@ export interface DynamoDbCheckpointStoreOptions {
   readonly client?: DynamoDBClient;
   readonly region?: string;
   readonly endpoint?: string;
-  /** Names this process in `leaseOwner`. Default `<hostname>:<pid>:<random>`. */
+  /** Names this process in `leaseOwner`. Default: {@link createShardlineWorkerId} (`shardline:<hostname>:<pid>:<random>`). */
   readonly workerId?: string;
   /** Create the table (on-demand, hash key `leaseKey`) when it does not exist. Default true. */
   readonly createTable?: boolean;
+  /**
+   * {@link DynamoDbCheckpointStore.acquire} takes a lease held by another worker only once it saw its counter unchanged
+   * for this long (the holder died: kill -9, OOM, a lost host). Default 10,000 (the KCL's failover time).
+   */
+  readonly failoverTimeMs?: number;
+  /** Monotonic clock in ms, for tests. Default `performance.now`. */
+  readonly nowMs?: () => number;
 }
 
 /** KCL lease table attribute names (`DynamoDBLeaseSerializer` in amazon-kinesis-client 3.x). */
@@ -64,19 +70,26 @@ export const LEASE_OWNER_INDEX = 'LeaseOwnerToLeaseKeyIndex';
  *
  * Every write is conditional on the lease counter this process last saw (and on being the owner), and bumps it, as the
  * KCL does: if another worker (a KCL daemon, a second poller) takes the lease, the next checkpoint fails instead of
- * overwriting its progress. Lease balancing between processes is not done: run one polling process per application.
+ * overwriting its progress. It never takes a lease another worker holds: the polling adapter shares a table between
+ * processes through a {@link LeaseCoordinator} on the same table (renewal, expiry, fair share), see docs/leases.md.
  */
 export class DynamoDbCheckpointStore implements CheckpointStore {
   readonly description: string;
   readonly workerId: string;
-  private readonly client: DynamoDBClient;
+  /** The DynamoDB client the store uses (the polling adapter's lease coordinator shares it). */
+  readonly client: DynamoDBClient;
+  /** The lease table. */
+  readonly tableName: string;
   private readonly ownsClient: boolean;
   private readonly counters = new Map<string, number>();
+  /** Leases seen held by another worker: owner, counter and since when (monotonic ms) they have not changed. */
+  private readonly foreign = new Map<string, { owner: string; counter: number | undefined; sinceMs: number }>();
   private closed = false;
 
   constructor(private readonly options: DynamoDbCheckpointStoreOptions) {
     this.description = `dynamodb:${options.tableName}`;
-    this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.tableName = options.tableName;
+    this.workerId = options.workerId ?? createShardlineWorkerId();
     this.ownsClient = options.client === undefined;
     this.client = options.client ?? createDynamoDbClient(options);
   }
@@ -136,6 +149,35 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
     return shards;
   }
 
+  /**
+   * Takes the shard's lease when nobody holds it (or this worker does), creating it when missing. A lease another
+   * worker holds is never taken here, live or not: in a fleet, the polling adapter's {@link LeaseCoordinator} decides
+   * who reads what (and takes expired leases); this method is for one process on its own table.
+   * @throws LeaseLostError when another worker holds the lease.
+   */
+  private get failoverTimeMs(): number {
+    return this.options.failoverTimeMs ?? 10_000;
+  }
+
+  /**
+   * A lease held by another worker: returns its owner when its counter has not moved for `failoverTimeMs` since this
+   * store first saw it (the holder is dead), else remembers it and throws {@link LeaseLostError} (the caller retries).
+   */
+  private staleForeignOwner(shardId: string, owner: string, counter: number | undefined): string {
+    const now = (this.options.nowMs ?? (() => performance.now()))();
+    const seen = this.foreign.get(shardId);
+    if (seen !== undefined && seen.owner === owner && seen.counter === counter) {
+      if (now - seen.sinceMs >= this.failoverTimeMs) return owner;
+    } else {
+      this.foreign.set(shardId, { owner, counter, sinceMs: now });
+    }
+    throw new LeaseLostError(
+      `the lease of ${shardId} in ${this.options.tableName} is held by ${owner}: taking it only once it has not been renewed for ${this.failoverTimeMs} ms ` +
+        "(several processes share a table through the polling adapter's lease coordinator)",
+      { shardId },
+    );
+  }
+
   async acquire(request: LeaseRequest): Promise<StoredShard> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const got = await this.client.send(
@@ -163,28 +205,30 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
           return fromItem(item);
         }
         const current = fromItem(got.Item);
+        const stale = current.leaseOwner !== undefined && current.leaseOwner !== this.workerId ? this.staleForeignOwner(request.shardId, current.leaseOwner, current.leaseCounter) : undefined;
         const next = (current.leaseCounter ?? 0) + 1;
-        const switched = current.leaseOwner !== undefined && current.leaseOwner !== this.workerId;
         const updated = await this.client.send(
           new UpdateItemCommand({
             TableName: this.options.tableName,
             Key: { [A.leaseKey]: { S: request.shardId } },
-            UpdateExpression: `SET #o = :me, #c = :next${switched ? ', #s = if_not_exists(#s, :zero) + :one' : ''} REMOVE #co`,
-            ConditionExpression: current.leaseCounter === undefined ? 'attribute_not_exists(#c)' : '#c = :seen',
-            ExpressionAttributeNames: { '#o': A.leaseOwner, '#c': A.leaseCounter, '#co': A.checkpointOwner, ...(switched ? { '#s': A.ownerSwitches } : {}) },
+            UpdateExpression: 'SET #o = :me, #c = :next REMOVE #co',
+            ConditionExpression: `${stale === undefined ? '(attribute_not_exists(#o) OR #o = :me)' : '#o = :dead'} AND ${current.leaseCounter === undefined ? 'attribute_not_exists(#c)' : '#c = :seen'}`,
+            ExpressionAttributeNames: { '#o': A.leaseOwner, '#c': A.leaseCounter, '#co': A.checkpointOwner },
             ExpressionAttributeValues: {
               ':me': { S: this.workerId },
               ':next': { N: String(next) },
+              ...(stale === undefined ? {} : { ':dead': { S: stale } }),
               ...(current.leaseCounter === undefined ? {} : { ':seen': { N: String(current.leaseCounter) } }),
-              ...(switched ? { ':zero': { N: '0' }, ':one': { N: '1' } } : {}),
             },
             ReturnValues: 'ALL_NEW',
           }),
         );
         this.counters.set(request.shardId, next);
+        this.foreign.delete(request.shardId);
         return fromItem(updated.Attributes ?? got.Item);
       } catch (error) {
         if (error instanceof ConditionalCheckFailedException) continue; // someone wrote in between: read again
+        if (error instanceof LeaseLostError) throw error;
         throw new CheckpointError(`cannot take the lease of ${request.shardId} in ${this.options.tableName}: ${(error as Error).message}`, {
           cause: error,
           shardId: request.shardId,

@@ -42,6 +42,10 @@ interface FileContent {
   shards: Record<string, FileShardEntry>;
 }
 
+/** Said when a second process finds the lock: the file store is for one process, and how to run several. */
+const SINGLE_PROCESS =
+  'polling with a file store is one process per application and stream; to share a stream between processes use --checkpoints dynamodb:TABLE (a lease table) or --adapter kcl';
+
 /**
  * Checkpoints in a JSON file, one per application and stream (`<directory>/<app>--<stream>.json`). Every write
  * goes to a temporary file that is fsynced and then renamed over the old one (and the folder is fsynced), so a
@@ -231,8 +235,8 @@ export class FileCheckpointStore implements CheckpointStore {
         throw new ConfigurationError(
           `the checkpoints ${this.path} are in use by process ${owner?.pid ?? '?'}${owner?.hostname ? ` on ${owner.hostname}` : ''}` +
             (verdict === 'foreign'
-              ? ` (its last heartbeat was ${age} s ago; a lock with no heartbeat for ${Math.round(staleAfterMs / 1_000)} s is taken over): stop it first, or start again once it is gone; one polling process per application and stream`
-              : '; stop it first (one polling process per application and stream)'),
+              ? ` (its last heartbeat was ${age} s ago; a lock with no heartbeat for ${Math.round(staleAfterMs / 1_000)} s is taken over): stop it first, or start again once it is gone; ${SINGLE_PROCESS}`
+              : `; stop it first (${SINGLE_PROCESS})`),
         );
       }
       await this.takeOverStale(seen);

@@ -4,9 +4,18 @@ import { type ConsumerDefinition } from '../decorators/metadata-types';
 import { type AppLogger } from '../core/logger';
 import { type MetricsRecorder } from '../metrics/metrics-recorder';
 
-/** Options of `shardline run`, shared by every adapter (each reads the ones it needs). */
+/**
+ * Options of `shardline run`, shared by every adapter (each reads the ones it needs). Part of the public adapter
+ * contract: a plug-in adapter gets them in {@link CliAdapter.setup}.
+ */
 export interface RunOptions {
+  /** `--adapter`: a built-in name, a path or a package name, as given. */
   readonly adapter: string;
+  /**
+   * `--adapter-option key=value` (repeatable): options of a plug-in adapter, which validates them itself. The CLI always
+   * sets it (`{}` when none); optional so that code building RunOptions by hand need not.
+   */
+  readonly adapterOptions?: Readonly<Record<string, string>>;
   readonly consumer?: string;
   readonly stream?: string;
   readonly endpoint?: string;
@@ -27,6 +36,13 @@ export interface RunOptions {
   readonly startupTimeoutMs?: number;
   /** Polling: bound on the record bytes buffered across all shards. */
   readonly maxBufferedBytes?: number;
+  /** Polling fleet (DynamoDB checkpoints): lease timing and this process's worker id. */
+  readonly failoverTimeMs?: number;
+  readonly leaseRenewalIntervalMs?: number;
+  readonly leaseTakerIntervalMs?: number;
+  readonly workerId?: string;
+  /** efo: the stream consumer to read as (default: each consumer's applicationName). */
+  readonly consumerName?: string;
 }
 
 /** What an adapter sets up for one `shardline run`. */
@@ -41,17 +57,32 @@ export interface AdapterSetup {
   dispose?(): Promise<void>;
 }
 
-/** An adapter as the CLI knows it: `--adapter <name>`. */
+/** What the CLI hands to {@link CliAdapter.setup} besides the consumers and the options. */
+export interface AdapterContext {
+  /** The run's logger (stderr or `--log-file`; never stdout). */
+  readonly logger: AppLogger;
+  /** The container the consumers are resolved from. */
+  readonly container: DependencyContainer;
+  /** Set when metrics are on (`--metrics-port`, `--metrics-emf`): report reads and lag to it. */
+  readonly metrics?: MetricsRecorder;
+}
+
+/**
+ * An adapter as the CLI knows it: `shardline run app.ts --adapter <name | path | package>`. The built-in adapters
+ * (memory, kcl, polling, efo) implement it, and a plug-in module exports one as `adapter` (or as its default export).
+ * `setup` builds one {@link RecordSource} per consumer; the CLI runs each consumer on its source, then calls `dispose`.
+ * Throwing a `UsageError` from `setup` ends the run with exit code 2 (a bad option), any other error with exit code 1;
+ * either way its message is the one line the user sees.
+ */
 export interface CliAdapter {
+  /** The adapter's name, for logs and metrics: `polling`, `my-queue`. */
   readonly name: string;
-  readonly description: string;
+  /** One line for `shardline run --help` and logs. */
+  readonly description?: string;
   /** At most this many consumers per process (the KCL daemon gives a child one shard of one stream). */
   readonly maxConsumers?: number;
   /** Runs before the user's module is loaded (KCL: reserve stdout, so even a top-level console.log cannot reach it). */
   prepare?(): void;
-  setup(
-    consumers: readonly ConsumerDefinition[],
-    options: RunOptions,
-    context: { logger: AppLogger; container: DependencyContainer; metrics?: MetricsRecorder },
-  ): Promise<AdapterSetup>;
+  /** Builds the sources (one per consumer, in order). Called once per run, after the user's module was loaded. */
+  setup(consumers: readonly ConsumerDefinition[], options: RunOptions, context: AdapterContext): Promise<AdapterSetup>;
 }

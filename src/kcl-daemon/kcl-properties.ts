@@ -1,5 +1,6 @@
 import { type ConsumerDefinition } from '../decorators/metadata-types';
 import { ConfigurationError } from '../core/errors';
+import { kclTakeoverProperties, type KclTakeoverProfile } from './kcl-takeover-profile';
 
 /**
  * Property keys the MultiLangDaemon 3.x reads (bean names, case-sensitive). The daemon ignores an unknown key
@@ -50,6 +51,8 @@ export interface KclPropertiesInput {
   readonly workerId?: string;
   /** Default `AwsCredentialsProvider` value: `DefaultCredentialsProvider`. */
   readonly credentialsProvider?: string;
+  /** Writes the timers that decide how fast a dead worker's shards move (see {@link KclTakeoverProfile}); `extra` overrides them. */
+  readonly takeover?: KclTakeoverProfile;
   /** Any other daemon key; each must be a known key. */
   readonly extra?: ReadonlyArray<readonly [string, string]>;
 }
@@ -78,6 +81,7 @@ export function buildKclProperties(input: KclPropertiesInput): KclProperty[] {
   if (input.dynamoDbEndpoint !== undefined) props.push(['dynamoDBEndpoint', checkUrl('DynamoDB endpoint', input.dynamoDbEndpoint)]);
   if (input.cloudWatchEndpoint !== undefined) props.push(['cloudWatchClient.endpointOverride', checkUrl('CloudWatch endpoint', input.cloudWatchEndpoint)]);
   if (input.metricsLevel !== undefined) props.push(['metricsLevel', input.metricsLevel]);
+  if (input.takeover !== undefined) props.push(...kclTakeoverProperties(input.takeover));
   for (const [key, value] of input.extra ?? []) {
     if (!KCL_PROPERTY_KEYS.has(key)) {
       throw new ConfigurationError(`unknown KCL property "${key}": the daemon would ignore it silently (keys are case-sensitive bean names such as idleTimeBetweenReadsInMillis; see docs/kcl.md)`);
@@ -107,11 +111,16 @@ function checkUrl(what: string, value: string): string {
 
 /**
  * Formats properties as the daemon reads them: `key = value` lines with no trailing spaces and no inline comments
- * (in a properties file `#` starts a comment only at the beginning of a line). `header` lines become `#` comments.
+ * (in a properties file `#` starts a comment only at the beginning of a line). `header` lines become `#` comments;
+ * `notes` (key → lines) become `#` comments just above their key.
  */
-export function formatKclProperties(props: readonly KclProperty[], header: readonly string[] = []): string {
-  const lines = header.map((line) => (line === '' ? '#' : `# ${line}`).trimEnd());
-  // In a properties file a backslash escapes the next character: double it so that values arrive as written.
-  for (const [key, value] of props) lines.push(`${key} = ${value.replace(/\\/g, '\\\\')}`);
+export function formatKclProperties(props: readonly KclProperty[], header: readonly string[] = [], notes: ReadonlyMap<string, readonly string[]> = new Map()): string {
+  const comment = (line: string): string => (line === '' ? '#' : `# ${line}`).trimEnd();
+  const lines = header.map(comment);
+  for (const [key, value] of props) {
+    for (const line of notes.get(key) ?? []) lines.push(comment(line.replace(/[\r\n]+/g, ' ')));
+    // In a properties file a backslash escapes the next character: double it so that values arrive as written.
+    lines.push(`${key} = ${value.replace(/\\/g, '\\\\')}`);
+  }
   return `${lines.join('\n')}\n`;
 }

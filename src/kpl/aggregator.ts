@@ -12,6 +12,7 @@ import {
   TAG_RECORDS,
   isValidExplicitHashKey,
   recordBodySize,
+  utf8Length,
   varintSize,
 } from './kpl-format';
 import { writeVarint } from './protobuf-wire';
@@ -280,7 +281,7 @@ export class KplAggregator {
       if (typeof partitionKey !== 'string' || partitionKey.length === 0) {
         throw new KplFormatError('user record partitionKey must be a non-empty string');
       }
-      const length = Buffer.byteLength(partitionKey, 'utf8');
+      const length = utf8Length(partitionKey);
       partitionKeyIndex = this.partitionKeys.length;
       this.measuredPartitionKeyLength = length;
       added += 1 + varintSize(length) + length;

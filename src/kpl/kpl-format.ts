@@ -145,3 +145,14 @@ export function aggregatedRecordSize(protobufLength: number): number {
 export function isValidExplicitHashKey(key: string): boolean {
   return DECIMAL_DIGITS.test(key) && BigInt(key) <= MAX_EXPLICIT_HASH_KEY;
 }
+
+/**
+ * UTF-8 length of a string. Partition keys are short and almost always ASCII: a character loop answers those
+ * without a native call; anything else goes to `Buffer.byteLength`.
+ */
+export function utf8Length(value: string): number {
+  const length = value.length;
+  if (length > 64) return Buffer.byteLength(value, 'utf8');
+  for (let i = 0; i < length; i++) if (value.charCodeAt(i) >= 0x80) return Buffer.byteLength(value, 'utf8');
+  return length;
+}

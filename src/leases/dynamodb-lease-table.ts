@@ -37,6 +37,8 @@ const A = {
   checkpointOwner: 'checkpointOwner',
   throughput: 'throughputKBps',
   entityType: 'entityType',
+  /** shardline's own: epoch ms where a LATEST shard started (also written by `DynamoDbCheckpointStore`). */
+  latestStartedAt: 'shardlineLatestStartedAt',
 } as const;
 
 /** Options of {@link DynamoDbLeaseTable}. */
@@ -141,8 +143,9 @@ export class DynamoDbLeaseTable implements LeaseTable {
 
   checkpoint(leaseKey: string, owner: string, heldCounter: number, checkpoint: LeaseCheckpoint): Promise<LeaseWriteResult> {
     const children = checkpoint.childShardIds !== undefined && checkpoint.childShardIds.length > 0 ? [...checkpoint.childShardIds] : undefined;
+    const latest = checkpoint.latestStartedAtMs;
     return this.update(leaseKey, heldCounter, 'checkpoint', {
-      UpdateExpression: `SET #c = :next, #cp = :cp, #cs = :cs, #s = :zero${children === undefined ? '' : ', #ch = :children'} REMOVE #p, #ps, #pst`,
+      UpdateExpression: `SET #c = :next, #cp = :cp, #cs = :cs, #s = :zero${children === undefined ? '' : ', #ch = :children'}${latest === undefined ? '' : ', #l = :latest'} REMOVE #p, #ps, #pst`,
       ConditionExpression: '#c = :held AND #o = :me',
       ExpressionAttributeNames: {
         '#c': A.counter,
@@ -154,6 +157,7 @@ export class DynamoDbLeaseTable implements LeaseTable {
         '#ps': A.pendingSub,
         '#pst': A.pendingState,
         ...(children === undefined ? {} : { '#ch': A.children }),
+        ...(latest === undefined ? {} : { '#l': A.latestStartedAt }),
       },
       ExpressionAttributeValues: {
         ...counterValues(heldCounter),
@@ -162,6 +166,7 @@ export class DynamoDbLeaseTable implements LeaseTable {
         ':cs': { N: String(checkpoint.checkpointSubSequenceNumber) },
         ':zero': { N: '0' },
         ...(children === undefined ? {} : { ':children': { SS: children } }),
+        ...(latest === undefined ? {} : { ':latest': { N: String(latest) } }),
       },
     });
   }
@@ -234,6 +239,7 @@ function toLease(item: Record<string, AttributeValue>): Lease | undefined {
   const num = (name: string): number | undefined => (item[name]?.N === undefined ? undefined : Number(item[name]?.N));
   const checkpointOwner = item[A.checkpointOwner]?.S;
   const throughput = num(A.throughput);
+  const latestStartedAtMs = num(A.latestStartedAt);
   return {
     leaseKey: item[A.key]?.S ?? '',
     leaseOwner: item[A.owner]?.S,
@@ -246,6 +252,7 @@ function toLease(item: Record<string, AttributeValue>): Lease | undefined {
     ...(checkpointOwner === undefined ? {} : { checkpointOwner }),
     ...(throughput === undefined ? {} : { throughputKBps: throughput }),
     ...(entityType === undefined ? {} : { entityType }),
+    ...(latestStartedAtMs === undefined ? {} : { latestStartedAtMs }),
   };
 }
 

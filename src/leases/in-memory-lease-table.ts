@@ -116,6 +116,7 @@ export class InMemoryLeaseTable {
                 checkpointSubSequenceNumber: checkpoint.checkpointSubSequenceNumber,
                 ownerSwitchesSinceCheckpoint: 0,
                 ...(checkpoint.childShardIds !== undefined && checkpoint.childShardIds.length > 0 ? { childShardIds: [...checkpoint.childShardIds] } : {}),
+                ...(checkpoint.latestStartedAtMs === undefined ? {} : { latestStartedAtMs: checkpoint.latestStartedAtMs }),
               }),
             ),
           fail,

@@ -26,6 +26,8 @@ export interface Lease {
   readonly throughputKBps?: number;
   /** KCL ≥ 3.5 writes `LEASE`; shardline writes none. */
   readonly entityType?: string;
+  /** shardline's own (`shardlineLatestStartedAt`, ignored by the KCL): epoch ms where a shard without checkpoint started at LATEST. */
+  readonly latestStartedAtMs?: number;
 }
 
 /** An item of the lease table that is not a lease (KCL 3.5 keeps its leader lock, migration state and worker metrics there). */
@@ -61,6 +63,8 @@ export interface LeaseCheckpoint {
   readonly checkpointSubSequenceNumber: number;
   /** Written with the `SHARD_END` checkpoint of a shard that has children. */
   readonly childShardIds?: readonly string[];
+  /** Written with the `LATEST` sentinel: when the shard started at LATEST (see {@link Lease.latestStartedAtMs}). */
+  readonly latestStartedAtMs?: number;
 }
 
 /** True when the lease's shard has been read to its end. */

@@ -1,4 +1,4 @@
-import { type AppRef, type MetricsRecorder, type ShardRef } from './metrics-recorder';
+import { type AppRef, type MetricsRecorder, type ShardRef, type SubscribeResult } from './metrics-recorder';
 
 /** Options of {@link EmfMetrics}. */
 export interface EmfMetricsOptions {
@@ -37,6 +37,9 @@ interface AppWindow {
   shardsOpened: number;
   shardsLost: number;
   stopped: number;
+  /** Enhanced fan-out: subscriptions opened, and failed (at the call or later). */
+  subscribes?: number;
+  subscribeErrors?: number;
 }
 
 type Unit = 'Count' | 'Bytes' | 'Milliseconds';
@@ -114,6 +117,12 @@ export class EmfMetrics implements MetricsRecorder {
     this.appWindow(shard).retries++;
   }
 
+  subscribeToShardCalled(shard: ShardRef, result: { readonly result: SubscribeResult }): void {
+    const window = this.appWindow(shard);
+    if (result.result === 'ok') window.subscribes = (window.subscribes ?? 0) + 1;
+    else window.subscribeErrors = (window.subscribeErrors ?? 0) + 1;
+  }
+
   recordsSkipped(shard: ShardRef, count: number): void {
     this.appWindow(shard).skipped += count;
   }
@@ -159,6 +168,8 @@ export class EmfMetrics implements MetricsRecorder {
       ];
       const lag = maxLag?.get(key);
       if (lag !== undefined) values.push(['MillisBehindLatest', 'Milliseconds', lag]);
+      // Only applications reading by enhanced fan-out carry these two.
+      if (a.subscribes !== undefined || a.subscribeErrors !== undefined) values.push(['SubscribeToShard.Success', 'Count', a.subscribes ?? 0], ['SubscribeToShard.Errors', 'Count', a.subscribeErrors ?? 0]);
       this.emit(timestamp, ['Application', 'Stream'], { Application: a.app.application, Stream: a.app.stream }, values);
       a.errors = 0;
       a.retries = 0;
@@ -167,6 +178,8 @@ export class EmfMetrics implements MetricsRecorder {
       a.shardsOpened = 0;
       a.shardsLost = 0;
       a.stopped = 0;
+      if (a.subscribes !== undefined) a.subscribes = 0;
+      if (a.subscribeErrors !== undefined) a.subscribeErrors = 0;
     }
   }
 

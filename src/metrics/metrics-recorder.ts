@@ -16,6 +16,9 @@ export type ShardCloseReason = 'shardEnded' | 'leaseLost' | 'shutdownRequested';
 /** The outcome of one `GetRecords` call of the polling adapter. */
 export type GetRecordsResult = 'ok' | 'throttled' | 'expired_iterator' | 'error';
 
+/** The outcome of one SubscribeToShard of enhanced fan-out (or of its event stream, when that fails later). */
+export type SubscribeResult = 'ok' | 'in_use' | 'throttled' | 'network' | 'not_found' | 'error';
+
 /**
  * Receives what shardline measures. Every method is optional, so a recorder implements only what it needs; the
  * built-in ones are {@link PrometheusMetrics} (a `/metrics` endpoint), {@link EmfMetrics} (CloudWatch Embedded
@@ -51,6 +54,8 @@ export interface MetricsRecorder {
   errorReported?(app: AppRef, shardId: string | undefined, error: Error): void;
   /** The polling adapter made a `GetRecords` call. */
   getRecordsCalled?(shard: ShardRef, result: { readonly durationMs: number; readonly result: GetRecordsResult }): void;
+  /** Enhanced fan-out subscribed to a shard (`ok`), or a subscription failed, at the call or later in its stream. */
+  subscribeToShardCalled?(shard: ShardRef, result: { readonly result: SubscribeResult }): void;
 }
 
 /** Calls every recorder in turn; one failing recorder does not stop the others (its error is swallowed). */
@@ -81,5 +86,6 @@ export function combineRecorders(recorders: readonly MetricsRecorder[]): Metrics
     checkpointWritten: (...args) => call('checkpointWritten', args),
     errorReported: (...args) => call('errorReported', args),
     getRecordsCalled: (...args) => call('getRecordsCalled', args),
+    subscribeToShardCalled: (...args) => call('subscribeToShardCalled', args),
   };
 }

@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { type ProducerStats } from '../producer/kinesis-producer';
-import { type AppRef, type GetRecordsResult, type MetricsRecorder, type ShardCloseReason, type ShardRef } from './metrics-recorder';
+import { type AppRef, type GetRecordsResult, type MetricsRecorder, type ShardCloseReason, type ShardRef, type SubscribeResult } from './metrics-recorder';
 
 /** Options of {@link PrometheusMetrics}. */
 export interface PrometheusMetricsOptions {
@@ -45,6 +45,7 @@ export class PrometheusMetrics implements MetricsRecorder {
   private readonly shardsClosed: Counter;
   private readonly getRecords: Counter;
   private readonly getRecordsDuration: Histogram;
+  private readonly subscribes: Counter;
 
   constructor(options: PrometheusMetricsOptions = {}) {
     this.perShard = options.perShardLabels ?? true;
@@ -96,6 +97,12 @@ export class PrometheusMetrics implements MetricsRecorder {
     this.shardsClosed = new Counter({ name: 'shardline_shards_closed_total', help: 'Shards closed, by reason (shard_ended, lease_lost, shutdown; KCL: LostLeases for lease_lost).', labelNames: ['application', 'stream', 'reason'], registers });
     this.getRecords = new Counter({ name: 'shardline_get_records_total', help: 'GetRecords calls of the polling adapter, by result (ok, throttled, expired_iterator, error).', labelNames: ['stream', 'result'], registers });
     this.getRecordsDuration = new Histogram({ name: 'shardline_get_records_duration_seconds', help: 'GetRecords latency (KCL: KinesisDataFetcher.getRecords.Time).', labelNames: ['stream'], buckets: DURATION_BUCKETS_SECONDS, registers });
+    this.subscribes = new Counter({
+      name: 'shardline_subscribe_to_shard_total',
+      help: 'Enhanced fan-out subscriptions, by result (ok; in_use, throttled, network, not_found, error: a failed call, or a stream that failed later).',
+      labelNames: ['stream', 'result'],
+      registers,
+    });
     const info = new Gauge({ name: 'shardline_build_info', help: 'Always 1; labels say which shardline and adapter run.', labelNames: Object.keys(options.buildInfo ?? {}), registers });
     info.set({ ...options.buildInfo }, 1);
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
@@ -222,6 +229,10 @@ export class PrometheusMetrics implements MetricsRecorder {
   getRecordsCalled(shard: ShardRef, result: { readonly durationMs: number; readonly result: GetRecordsResult }): void {
     this.getRecords.inc({ stream: shard.stream, result: result.result });
     this.getRecordsDuration.observe({ stream: shard.stream }, result.durationMs / 1_000);
+  }
+
+  subscribeToShardCalled(shard: ShardRef, result: { readonly result: SubscribeResult }): void {
+    this.subscribes.inc({ stream: shard.stream, result: result.result });
   }
 
   private shardLabels(shard: ShardRef): Record<string, string> {

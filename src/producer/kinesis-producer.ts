@@ -1,6 +1,5 @@
 import {
   PutRecordCommand,
-  PutRecordsCommand,
   type KinesisClient,
   type PutRecordsRequestEntry,
   type PutRecordsResultEntry,
@@ -9,8 +8,8 @@ import { inject, injectable } from 'tsyringe';
 import { ProducerError } from '../core/errors';
 import { backoffWithJitter, sleep } from '../core/sleep';
 import { KplAggregator } from '../kpl/aggregator';
-import { isValidExplicitHashKey } from '../kpl/kpl-format';
-import { hashKeyToHex, partitionKeyHashHex } from './hash-key';
+import { isValidExplicitHashKey, utf8Length } from '../kpl/kpl-format';
+import { hashKeyToHex } from './hash-key';
 import {
   KINESIS_CLIENT,
   KINESIS_PRODUCER_OPTIONS,
@@ -19,6 +18,7 @@ import {
   type KinesisProducerOptions,
   type NormalizedProducerOptions,
 } from './producer-options';
+import { createPutRecordsCommand, type StreamParams } from './put-records-body';
 import { loadShardMap, type ShardMap, type ShardRange } from './shard-map';
 
 /** What `put` accepts: bytes as they are, a string as UTF-8, anything else as JSON. */
@@ -266,7 +266,7 @@ export class KinesisProducer {
   private readonly options: NormalizedProducerOptions;
   private readonly stream: { readonly streamName?: string; readonly streamArn?: string };
   /** The stream as the SDK's commands name it. */
-  private readonly streamParams: { StreamName: string } | { StreamARN: string };
+  private readonly streamParams: StreamParams;
 
   private pending: Entry[] = [];
   private pendingHead = 0;
@@ -673,8 +673,9 @@ export class KinesisProducer {
 
   private async putBatch(batch: readonly Entry[]): Promise<readonly PutRecordsResultEntry[]> {
     this.calls++;
-    // The entries are their own PutRecords entries (Data/PartitionKey/ExplicitHashKey getters): nothing is copied.
-    const response = await this.client.send(new PutRecordsCommand({ ...this.streamParams, Records: batch as Entry[] }), { abortSignal: this.abort.signal });
+    // The entries are their own PutRecords entries (Data/PartitionKey/ExplicitHashKey getters): nothing is copied, and
+    // the request body is encoded in one Buffer by createPutRecordsCommand, not record by record by the SDK.
+    const response = await this.client.send(createPutRecordsCommand(this.streamParams, batch), { abortSignal: this.abort.signal });
     return response.Records ?? [];
   }
 
@@ -797,7 +798,7 @@ export class KinesisProducer {
       this.ensureShardMap();
       return;
     }
-    const shard = map.shardForHex(user.explicitHashKey !== undefined ? hashKeyToHex(user.explicitHashKey) : partitionKeyHashHex(user.partitionKey));
+    const shard = user.explicitHashKey !== undefined ? map.shardForHex(hashKeyToHex(user.explicitHashKey)) : map.shardForPartitionKey(user.partitionKey);
     if (shard === undefined || user.bytes + 64 > this.options.maxAggregateBytes) {
       // No open shard owns the key (mid-reshard) or too large to aggregate: send it as a plain record.
       this.enqueue(user);
@@ -961,7 +962,7 @@ function validateRecord(data: Buffer, partitionKey: string, explicitHashKey: str
   if (explicitHashKey !== undefined && !isValidExplicitHashKey(explicitHashKey)) {
     throw new ProducerError(`explicitHashKey must be a decimal integer between 0 and 2^128 - 1, got ${JSON.stringify(explicitHashKey)}`);
   }
-  const bytes = data.length + Buffer.byteLength(partitionKey, 'utf8');
+  const bytes = data.length + utf8Length(partitionKey);
   if (bytes > RECORD_MAX_BYTES) {
     throw new ProducerError(`a record (data + partition key) is ${bytes} bytes, over the Kinesis limit of ${RECORD_MAX_BYTES}: split it or store it elsewhere and send a reference`);
   }

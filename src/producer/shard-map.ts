@@ -1,5 +1,6 @@
 import { ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
 import { hashKeyToBytes, hashKeyToHex } from './hash-key';
+import { partitionKeyHashWords } from './md5-words';
 
 /** An open shard and the hash-key range it owns (inclusive at both ends). */
 export interface ShardRange {
@@ -30,6 +31,10 @@ export interface StreamReference {
  */
 export class ShardMap {
   private readonly ranges: readonly ShardRange[];
+  /** Start and end of each range as 8 words (4 + 4, most significant first), in the order of `ranges`. */
+  private readonly words: Uint32Array;
+  /** Where {@link ShardMap.shardForPartitionKey} hashes to (reused: no allocation per record). */
+  private readonly hashWords = new Uint32Array(4);
 
   /**
    * @param shards - shards as ListShards returns them; closed ones (with an ending sequence number) are left out
@@ -51,6 +56,13 @@ export class ShardMap {
     }
     open.sort((a, b) => Buffer.compare(a.start, b.start));
     this.ranges = open;
+    this.words = new Uint32Array(open.length * 8);
+    open.forEach((range, i) => {
+      for (let w = 0; w < 4; w++) {
+        this.words[i * 8 + w] = range.start.readUInt32BE(w * 4);
+        this.words[i * 8 + 4 + w] = range.end.readUInt32BE(w * 4);
+      }
+    });
   }
 
   /** The open shards, by ascending hash key. */
@@ -78,10 +90,39 @@ export class ShardMap {
     return undefined;
   }
 
+  /**
+   * The open shard a record with this partition key (and no explicit hash key) lands on, or `undefined` if none
+   * owns its hash key (mid-reshard). Same answer as `shardForHex(partitionKeyHashHex(partitionKey))`, without a
+   * string or a Buffer per call.
+   */
+  shardForPartitionKey(partitionKey: string): ShardRange | undefined {
+    const hash = this.hashWords;
+    partitionKeyHashWords(partitionKey, hash);
+    const words = this.words;
+    let low = 0;
+    let high = this.ranges.length - 1;
+    while (low <= high) {
+      const mid = (low + high) >>> 1;
+      if (compareWords(hash, words, mid * 8) < 0) high = mid - 1;
+      else if (compareWords(hash, words, mid * 8 + 4) > 0) low = mid + 1;
+      else return this.ranges[mid];
+    }
+    return undefined;
+  }
+
   /** The open shard with this id, if it is one. */
   get(shardId: string): ShardRange | undefined {
     return this.ranges.find((range) => range.shardId === shardId);
   }
+}
+
+/** Compares a 4-word hash key with the 4 words of `words` at `at`: negative, 0 or positive. */
+function compareWords(hash: Uint32Array, words: Uint32Array, at: number): number {
+  for (let w = 0; w < 4; w++) {
+    const difference = hash[w]! - words[at + w]!;
+    if (difference !== 0) return difference;
+  }
+  return 0;
 }
 
 /** Lists every shard of a stream (following NextToken) and builds its {@link ShardMap}. */

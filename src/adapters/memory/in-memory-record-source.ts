@@ -24,6 +24,11 @@ interface ShardState {
   chain: Promise<unknown>;
   open: boolean;
   failCheckpoints: Error | undefined;
+  /** Incremented by each {@link InMemoryRecordSource.openShard}: the shard's lease, as a restart would take it again. */
+  generation: number;
+  /** The failed acknowledgement that stopped the shard in generation {@link stoppedGeneration}: nothing more of that generation is emitted. */
+  stoppedBy: EventOutcome | undefined;
+  stoppedGeneration: number;
 }
 
 const FIRST_SEQUENCE = 49_590_338_271_490_256_608_559_692_538_361_571_095_921_575_989_136_588_898n;
@@ -79,19 +84,25 @@ export class InMemoryRecordSource implements RecordSource {
       },
     };
     state.open = true;
-    return this.emit(shardId, (ack) => ({
-      type: 'opened',
+    state.generation += 1;
+    return this.emit(
       shardId,
-      ack,
-      lease: { streamName: this.streamName, shardId, checkpointer, ...(resumeFrom ? { lastCheckpoint: resumeFrom } : {}) },
-    }));
+      (ack) => ({
+        type: 'opened',
+        shardId,
+        ack,
+        lease: { streamName: this.streamName, shardId, checkpointer, ...(resumeFrom ? { lastCheckpoint: resumeFrom } : {}) },
+      }),
+    );
   }
 
   /** Sends one batch to a shard (opening the shard first if needed); resolves when its handler finished. */
   push(shardId: string, records: readonly RecordInput[], millisBehindLatest?: number): Promise<EventOutcome> {
-    // Open and send in the same tick: awaiting the open first would let a concurrent push overtake this batch.
-    const opened = this.state(shardId).open ? undefined : this.openShard(shardId);
     const state = this.state(shardId);
+    // A shard stopped by a failed acknowledgement stays stopped until openShard() leases it again (as a restart would).
+    if (isStopped(state, state.generation)) return Promise.resolve(state.stoppedBy as EventOutcome);
+    // Open and send in the same tick: awaiting the open first would let a concurrent push overtake this batch.
+    const opened = state.open ? undefined : this.openShard(shardId);
     const batch = records.map((input) => this.toRecord(shardId, state, input));
     const sent = this.emit(shardId, (ack) => ({ type: 'records', shardId, records: batch, ack, ...(millisBehindLatest === undefined ? {} : { millisBehindLatest }) }));
     if (opened === undefined) return sent;
@@ -139,6 +150,7 @@ export class InMemoryRecordSource implements RecordSource {
 
   private close(shardId: string, type: 'shardEnded' | 'leaseLost' | 'shutdownRequested'): Promise<EventOutcome> {
     const state = this.state(shardId);
+    if (isStopped(state, state.generation)) return Promise.resolve(state.stoppedBy as EventOutcome);
     state.open = false;
     return this.emit(shardId, (ack) => ({ type, shardId, ack }));
   }
@@ -146,7 +158,7 @@ export class InMemoryRecordSource implements RecordSource {
   private state(shardId: string): ShardState {
     let state = this.shards.get(shardId);
     if (state === undefined) {
-      state = { nextSequence: FIRST_SEQUENCE, checkpoints: [], chain: Promise.resolve(), open: false, failCheckpoints: undefined };
+      state = { nextSequence: FIRST_SEQUENCE, checkpoints: [], chain: Promise.resolve(), open: false, failCheckpoints: undefined, generation: 0, stoppedBy: undefined, stoppedGeneration: -1 };
       this.shards.set(shardId, state);
     }
     return state;
@@ -173,16 +185,30 @@ export class InMemoryRecordSource implements RecordSource {
   /** Emits an event after the shard's previous one was acknowledged, and resolves with its outcome. */
   private emit(shardId: string, make: (ack: (outcome: EventOutcome) => void) => ShardEvent): Promise<EventOutcome> {
     const state = this.state(shardId);
+    const generation = state.generation;
     const result = state.chain.then(
       () =>
         new Promise<EventOutcome>((resolve) => {
+          // Queued behind the event whose failed acknowledgement stopped the shard: not emitted.
+          if (isStopped(state, generation)) {
+            resolve(state.stoppedBy as EventOutcome);
+            return;
+          }
           const send = (): void => {
             const subscriber = this.subscriber;
             if (subscriber === undefined) {
               this.waiting.push(send);
               return;
             }
-            subscriber.next(make(resolve));
+            const event = make((outcome) => {
+              if (outcome.status === 'failed' && (event.type === 'opened' || event.type === 'records')) {
+                state.stoppedBy = outcome;
+                state.stoppedGeneration = generation;
+                if (state.generation === generation) state.open = false;
+              }
+              resolve(outcome);
+            });
+            subscriber.next(event);
           };
           send();
         }),
@@ -190,4 +216,9 @@ export class InMemoryRecordSource implements RecordSource {
     state.chain = result.catch(() => undefined);
     return result;
   }
+}
+
+/** Whether events of `generation` are no longer emitted: a failed acknowledgement stopped the shard in that generation. */
+function isStopped(state: ShardState, generation: number): boolean {
+  return state.stoppedBy !== undefined && state.stoppedGeneration === generation;
 }

@@ -4,6 +4,22 @@ import { type CheckpointStore } from '../../checkpoint-stores/checkpoint-store';
 import { type InitialPosition } from '../../core/consumer-options';
 import { type Logger } from '../../core/logger';
 import { type MemoryBudget } from './memory-budget';
+import { type ShardFetcherFactory } from './shard-fetcher';
+
+/**
+ * Lease timing and identity of a polling process sharing a stream with others (checkpoints in DynamoDB): see
+ * docs/leases.md for the protocol and why the defaults are what they are.
+ */
+export interface PollingLeaseOptions {
+  /** A lease not renewed for this long may be taken by another process. Default 10,000 (the KCL's). */
+  readonly failoverTimeMs?: number;
+  /** How often this process renews the leases it holds. Default failover / 3 − 25 (3,308). */
+  readonly leaseRenewalIntervalMs?: number;
+  /** How often this process scans the table to take its fair share. Default failover / 2 (5,000). */
+  readonly leaseTakerIntervalMs?: number;
+  /** This process's `leaseOwner` (prefixed with `shardline:` when it lacks it). Default `shardline:<host>:<pid>:<random>`. */
+  readonly workerId?: string;
+}
 
 /** Options of {@link PollingRecordSource}. */
 export interface PollingRecordSourceOptions {
@@ -11,7 +27,12 @@ export interface PollingRecordSourceOptions {
   readonly streamName: string;
   /** A Kinesis client; make one with `createKinesisClient({ region, endpoint })`. */
   readonly client: KinesisClient;
-  /** Where checkpoints are kept (file or DynamoDB). The source opens it on subscribe and closes it in {@link PollingRecordSource.close}. */
+  /**
+   * Where checkpoints are kept (file or DynamoDB). The source opens it on subscribe and closes it in
+   * {@link PollingRecordSource.close}. With a `DynamoDbCheckpointStore` the process is a member of a fleet: it reads
+   * only the shards whose lease it holds, and shares the stream with every process on the same table (see `leases`).
+   * The file and memory stores are for one process.
+   */
   readonly checkpointStore: CheckpointStore;
   /** Where a shard without checkpoint starts (children of a resharding always start at TRIM_HORIZON). Default TRIM_HORIZON. */
   readonly initialPosition?: InitialPosition;
@@ -63,6 +84,13 @@ export interface PollingRecordSourceOptions {
   readonly rawRecordParsing?: boolean;
   /** Random numbers for the jitter (tests pass a fixed one). Default Math.random. */
   readonly random?: () => number;
+  /** Lease timing and worker id when the checkpoint store is a `DynamoDbCheckpointStore` (ignored otherwise). */
+  readonly leases?: PollingLeaseOptions;
   /** Told of every GetRecords call (duration and result), labelled with this application name. Default: none. */
   readonly metrics?: { readonly recorder: MetricsRecorder; readonly application: string };
+  /**
+   * Where each shard's pages come from. Default: GetRecords polling. `EnhancedFanOut.fetcher` reads by
+   * SubscribeToShard instead (leases, checkpoints, resharding and the memory budget stay the polling adapter's).
+   */
+  readonly shardFetcher?: ShardFetcherFactory;
 }

@@ -1,4 +1,4 @@
-import { DescribeStreamSummaryCommand, GetRecordsCommand, type GetRecordsCommandOutput } from '@aws-sdk/client-kinesis';
+import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { comparePositions, formatPosition, type CheckpointPosition } from '../../core/checkpoint-position';
 import { type Checkpointer } from '../../core/checkpointer';
 import { CheckpointError, LeaseLostError, SourceError } from '../../core/errors';
@@ -7,13 +7,14 @@ import { type EventOutcome, type ShardEvent } from '../../core/shard-event';
 import { backoffWithJitter } from '../../core/sleep';
 import { isCheckpointSentinel, SHARD_END_CHECKPOINT, type CheckpointSentinel, type StoredShard } from '../../checkpoint-stores/checkpoint-store';
 import { writeWithRetry } from './checkpoint-retry';
-import { getRecordsRaw } from './get-records-raw';
+import { getRecordsFetcher } from './get-records-fetcher';
 import { classifyKinesisError } from './kinesis-error-kind';
 import { type KinesisCalls, type StartSpec } from './kinesis-calls';
 import { type BudgetLease, type MemoryBudget } from './memory-budget';
 import { type PollingRecordSourceOptions } from './polling-options';
-import { toKinesisRecords, type WireRecord } from './record-converter';
+import { toKinesisRecords } from './record-converter';
 import { type RunTimers } from './run-timers';
+import { type FetchedPage, type ShardFetcher } from './shard-fetcher';
 import { startsAtTrimHorizon, type DiscoveredShard } from './shard-lineage';
 
 /**
@@ -66,6 +67,8 @@ export interface ReaderHost {
   shardEnded(state: ShardState, children: readonly DiscoveredShard[], log: Logger): Promise<void>;
   /** Starts the shards that are ready. */
   schedule(): void;
+  /** The shard no longer exists (past the retention period): nothing is left to read, its children may start. */
+  shardGone(state: ShardState, log: Logger): Promise<void>;
 }
 
 /** Why a reader gave its shard up: the lease was taken, or checkpoints kept failing. */
@@ -90,6 +93,9 @@ export class ShardReader {
   private readonly log: Logger;
   private readonly trouble: Trouble = {};
   private readonly budget: BudgetLease;
+  /** Ends the reader's calls and waits when its lease is lost. */
+  private readonly lossController = new AbortController();
+  private fetcher: ShardFetcher | undefined;
 
   constructor(
     private readonly host: ReaderHost,
@@ -99,12 +105,26 @@ export class ShardReader {
     this.budget = host.budget.open();
   }
 
+  /**
+   * The lease went to another worker (a fleet's coordinator says so): nothing more is read or checkpointed; the
+   * reader gives the shard up (`leaseLost`) as soon as its current call, wait or batch returns.
+   */
+  loseLease(error: Error): void {
+    if (this.trouble.kind !== undefined) return;
+    this.trouble.kind = 'lease-lost';
+    this.trouble.error = error;
+    // Stop reading at once: a call or a wait for budget room ends, and a fan-out subscription is closed now, so the
+    // new owner's SubscribeToShard is not refused (ResourceInUse) while this process finishes its batch.
+    this.fetcher?.close();
+    this.lossController.abort();
+  }
+
   /** Reads the shard, then gives its lease back; a shard released after failed checkpoints is reopened later. */
   async read(): Promise<void> {
     const { shardId } = this.state.shard;
     const signal = this.host.timers.signal();
     try {
-      await this.readFromLease(signal.signal);
+      await this.readFromLease(AbortSignal.any([signal.signal, this.lossController.signal]));
     } finally {
       this.budget.close();
       signal.dispose();
@@ -152,7 +172,9 @@ export class ShardReader {
       const checkpointer: Checkpointer = {
         checkpoint: async (position) => {
           if (trouble.kind !== undefined) {
-            throw new CheckpointError(`not checkpointing ${shardId} at ${formatPosition(position)}: the shard is being released`, { shardId });
+            // The reader is giving the shard up (lease lost, or checkpoints failing): the adapter recovers (the shard
+            // goes to its new owner, or is reopened from its stored checkpoint), so this must not stop the shard.
+            throw new CheckpointError(`not checkpointing ${shardId} at ${formatPosition(position)}: the shard is being released`, { shardId, adapterRecovers: true });
           }
           await this.withStoreRetry(() => store.checkpoint(shardId, position));
         },
@@ -190,6 +212,8 @@ export class ShardReader {
       this.log.info(`Reading from ${resume ? `checkpoint ${formatPosition(resume)}` : start.type === 'AT_TIMESTAMP' ? `${start.timestamp.toISOString()} (AT_TIMESTAMP)` : start.type}`);
       await this.readRecords(start, reopen, resume, signal);
     } catch (error) {
+      // The lease was lost during a call: the consumer still gets its leaseLost.
+      if (!host.stopped && trouble.kind === 'lease-lost' && classifyKinesisError(error) === 'aborted') return this.giveUp();
       if (host.stopped || classifyKinesisError(error) === 'aborted') return;
       if (classifyKinesisError(error) === 'not-found') {
         await this.shardVanished(error);
@@ -199,81 +223,63 @@ export class ShardReader {
     }
   }
 
-  /** The GetRecords loop: each call waits for room in the memory budget, which is held until the batch's ack. */
+  /** The page loop: each page waits for room in the memory budget, which is held until the batch's ack. */
   private async readRecords(start: StartSpec, reopen: StartSpec, resume: CheckpointPosition | undefined, signal: AbortSignal): Promise<void> {
     const { host, trouble } = this;
     const { shardId } = this.state.shard;
     let lastProcessed: CheckpointPosition | undefined = resume;
-    let iterator = await host.calls.getIterator(shardId, lastProcessed ? { type: 'AT_SEQUENCE_NUMBER', position: lastProcessed } : start, signal);
-    while (!host.stopped) {
-      if (trouble.kind !== undefined) return this.giveUp();
-      const limit = await this.budget.reserve(host.maxRecords, signal);
-      if (limit === undefined) return; // the run stopped while waiting for room
-      const startedAt = Date.now();
-      let page: GetRecordsCommandOutput;
-      let wire: readonly WireRecord[];
-      try {
-        ({ page, wire } = await this.getRecords(iterator, limit, signal));
-      } catch (error) {
-        this.budget.release();
-        if (classifyKinesisError(error) !== 'expired-iterator') throw error;
-        this.log.warn(`Shard iterator expired: reopening after ${formatPosition(lastProcessed)}`);
-        iterator = await host.calls.getIterator(shardId, lastProcessed ? { type: 'AT_SEQUENCE_NUMBER', position: lastProcessed } : reopen, signal);
-        continue;
-      }
-      this.budget.settle(wire);
-      // A full page says more is waiting, whatever MillisBehindLatest says (with the budget shaping Limit, pages are
-      // often cut short; kinesalite always answers 0 for an open shard).
-      const fullPage = wire.length >= limit;
-      const records = toKinesisRecords(wire, shardId, {
-        deaggregate: host.options.deaggregate ?? true,
-        skipUpTo: lastProcessed,
-        logger: this.log,
-      });
-      wire = [];
-      const last = records[records.length - 1];
-      if (last !== undefined) {
-        const outcome = await host.emit((ack) => ({
-          type: 'records',
-          shardId,
-          records,
-          ack,
-          ...(page.MillisBehindLatest === undefined ? {} : { millisBehindLatest: page.MillisBehindLatest }),
-        }));
-        this.budget.release();
+    const fetcher = (host.options.shardFetcher ?? getRecordsFetcher)({ host, shardId, log: this.log, start, reopen });
+    this.fetcher = fetcher;
+    try {
+      while (!host.stopped) {
         if (trouble.kind !== undefined) return this.giveUp();
-        if (outcome.status === 'failed' || host.stopped) return; // the shard stopped: nothing more is read or checkpointed
-        lastProcessed = last.position;
-      } else {
-        this.budget.release();
-        // An empty page still says how far behind the shard is: the lag keeps reporting while the stream is idle.
-        const metrics = host.options.metrics;
-        if (metrics !== undefined && page.MillisBehindLatest !== undefined && page.MillisBehindLatest !== null) {
-          metrics.recorder.lagObserved?.({ application: metrics.application, stream: host.options.streamName, shardId }, page.MillisBehindLatest);
+        const limit = await this.budget.reserve(host.maxRecords, signal);
+        if (limit === undefined) return trouble.kind !== undefined && !host.stopped ? this.giveUp() : undefined; // stopped, or the lease lost, while waiting for room
+        let page: FetchedPage;
+        try {
+          page = await fetcher.next(limit, lastProcessed, signal);
+        } catch (error) {
+          this.budget.release();
+          throw error;
         }
+        this.budget.settle(page.records);
+        const records = toKinesisRecords(page.records, shardId, {
+          deaggregate: host.options.deaggregate ?? true,
+          skipUpTo: lastProcessed,
+          logger: this.log,
+        });
+        page = { ...page, records: [] }; // the wire records are not kept while the handler runs
+        const last = records[records.length - 1];
+        if (last !== undefined) {
+          const outcome = await host.emit((ack) => ({
+            type: 'records',
+            shardId,
+            records,
+            ack,
+            ...(page.millisBehindLatest === undefined ? {} : { millisBehindLatest: page.millisBehindLatest }),
+          }));
+          this.budget.release();
+          if (trouble.kind !== undefined) return this.giveUp();
+          if (outcome.status === 'failed' || host.stopped) return; // the shard stopped: nothing more is read or checkpointed
+          lastProcessed = last.position;
+        } else {
+          this.budget.release();
+          // An empty page still says how far behind the shard is: the lag keeps reporting while the stream is idle.
+          const metrics = host.options.metrics;
+          if (metrics !== undefined && page.millisBehindLatest !== undefined && page.millisBehindLatest !== null) {
+            metrics.recorder.lagObserved?.({ application: metrics.application, stream: host.options.streamName, shardId }, page.millisBehindLatest);
+          }
+        }
+        if (page.shardEnded) {
+          fetcher.close();
+          await this.endShard(page.childShards ?? []);
+          return;
+        }
+        await fetcher.pace(records.length);
       }
-      if (page.NextShardIterator === undefined || page.NextShardIterator === null) {
-        await this.endShard(page);
-        return;
-      }
-      iterator = page.NextShardIterator;
-      const caughtUp = records.length === 0 || (page.MillisBehindLatest === 0 && !fullPage);
-      const waitMs = caughtUp ? host.idlePollMs : host.minPollMs - (Date.now() - startedAt);
-      if (waitMs > 0) await host.timers.sleep(waitMs);
+    } finally {
+      fetcher.close();
     }
-  }
-
-  private async getRecords(iterator: string, limit: number, signal: AbortSignal): Promise<{ page: GetRecordsCommandOutput; wire: readonly WireRecord[] }> {
-    const { calls, options } = this.host;
-    const { shardId } = this.state.shard;
-    if (options.rawRecordParsing ?? true) {
-      const result = await calls.call('GetRecords', shardId, (s) => getRecordsRaw(options.client, { ShardIterator: iterator, Limit: limit }, s), { signal });
-      return { page: result.output, wire: result.records };
-    }
-    const page = await calls.call('GetRecords', shardId, (s) => options.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: limit }), { abortSignal: s }), {
-      signal,
-    });
-    return { page, wire: page.Records ?? [] };
   }
 
   /**
@@ -332,7 +338,9 @@ export class ShardReader {
     const { host, state } = this;
     if (this.trouble.kind === 'lease-lost') {
       state.status = 'lost';
-      this.log.error(`Another worker holds the lease of ${state.shard.shardId} now: this process no longer reads it (restart to take it back)`);
+      this.log.error(
+        `Another worker holds the lease of ${state.shard.shardId} now: this process no longer reads it (in a fleet it reads it again if the lease comes back to it; otherwise restart to take it back)`,
+      );
       return;
     }
     state.status = 'backoff';
@@ -347,18 +355,9 @@ export class ShardReader {
   }
 
   /** The shard was read to its end: the consumer finishes, `SHARD_END` is stored, then its children may start. */
-  private async endShard(page: GetRecordsCommandOutput): Promise<void> {
+  private async endShard(children: readonly DiscoveredShard[]): Promise<void> {
     const { host, state, log } = this;
     const { shardId } = state.shard;
-    const children = (page.ChildShards ?? [])
-      .filter((child) => child.ShardId !== undefined)
-      .map((child) => ({
-        shardId: child.ShardId as string,
-        parentShardIds: child.ParentShards ?? [shardId],
-        ...(child.HashKeyRange?.StartingHashKey !== undefined && child.HashKeyRange.EndingHashKey !== undefined
-          ? { hashKeyRange: { startingHashKey: child.HashKeyRange.StartingHashKey, endingHashKey: child.HashKeyRange.EndingHashKey } }
-          : {}),
-      }));
     const outcome = await host.emit((ack) => ({ type: 'shardEnded', shardId, ack }));
     if (outcome.status === 'failed') {
       log.error(`The consumer failed at the end of the shard: SHARD_END not stored, its children wait until the next start`);
@@ -411,6 +410,7 @@ export class ShardReader {
     }
     this.log.error(`Shard ${shardId} is gone from ${host.options.streamName} (${(error as Error).message}): its reader stops without checkpointing`);
     await host.emit((ack) => ({ type: 'leaseLost', shardId, ack }));
+    await host.shardGone(this.state, this.log);
   }
 
   private initialSentinel(): CheckpointSentinel {

@@ -6,6 +6,7 @@ import { ConfigurationError, ShardlineError } from '../../core/errors';
 import { bootstrapKclJars, buildDaemonCommand, runDaemon } from '../../kcl-daemon/kcl-daemon-launcher';
 import { DEFAULT_KCL_JARS, DEFAULT_KCL_POM, PACKAGE_ROOT } from '../../kcl-daemon/kcl-paths';
 import { buildKclProperties, formatKclProperties, KCL_PROPERTY_KEYS, type KclRetrievalMode } from '../../kcl-daemon/kcl-properties';
+import { KCL_TAKEOVER_PROFILES, kclTakeoverNotes, type KclTakeoverProfile } from '../../kcl-daemon/kcl-takeover-profile';
 import { loadConsumers } from '../load-consumers';
 
 interface PropertiesOptions {
@@ -23,6 +24,7 @@ interface PropertiesOptions {
   readonly credentials?: string;
   readonly executable?: string;
   readonly childLogFile?: string;
+  readonly takeover?: KclTakeoverProfile;
   readonly set: Array<[string, string]>;
 }
 
@@ -80,7 +82,11 @@ function propertiesCommand(): Command {
     .option('--credentials <provider>', 'AwsCredentialsProvider, e.g. EnvironmentVariableCredentialsProvider or ProfileCredentialsProvider|name', 'DefaultCredentialsProvider')
     .option('--executable <command>', 'the command the daemon runs per shard (default: node <shardline> run <module> --adapter kcl)')
     .option('--child-log-file <path>', 'make the children log to this file instead of stderr (the daemon logs each stderr line as an ERROR)')
-    .option('--set <key=value>', 'any other daemon property (repeatable; unknown keys are refused)', collectSetting, [])
+    .addOption(
+      new Option('--takeover <profile>', "how fast a dead worker's shards move to the others: fast (a killed worker's shards reassigned in about 10 s instead of 30-40 s; more DynamoDB writes) or default (the daemon's own values, written out); each value is explained in the file (see docs/scaling.md)")
+        .choices([...KCL_TAKEOVER_PROFILES]),
+    )
+    .option('--set <key=value>', 'any other daemon property (repeatable; unknown keys are refused; overrides --takeover)', collectSetting, [])
     .addHelpText(
       'after',
       `
@@ -88,6 +94,7 @@ Examples:
   shardline kcl properties app.ts -o app.properties
   shardline kcl properties app.ts --kinesis-endpoint http://127.0.0.1:4568 --dynamodb-endpoint http://127.0.0.1:5000 \\
       --credentials EnvironmentVariableCredentialsProvider --worker-id local-1 --set idleTimeBetweenReadsInMillis=250 -o local.properties
+  shardline kcl properties app.ts --takeover fast -o app.properties   # several daemons: a killed one's shards move in ~10 s
 
 Paths in executableName are relative to the current folder: start the daemon (shardline kcl start) from here.`,
     )
@@ -114,11 +121,12 @@ Paths in executableName are relative to the current folder: start the daemon (sh
         ...(metricsLevel !== undefined ? { metricsLevel } : {}),
         ...(options.workerId !== undefined ? { workerId: options.workerId } : {}),
         ...(options.credentials !== undefined ? { credentialsProvider: options.credentials } : {}),
+        ...(options.takeover !== undefined ? { takeover: options.takeover } : {}),
       });
       const text = formatKclProperties(props, [
         `KCL MultiLangDaemon properties for ${definition.name}, written by shardline kcl properties.`,
         'Start the daemon from the folder this was generated in: shardline kcl start <this file>',
-      ]);
+      ], options.takeover !== undefined ? kclTakeoverNotes(options.takeover, props) : new Map());
       if (options.output === undefined) {
         process.stdout.write(text);
       } else {

@@ -5,6 +5,9 @@ import { formatTable } from '../../admin/format-table';
 import { type StreamDescription, type StreamListEntry } from '../../admin/stream-description';
 import { createKinesisClient } from '../../kinesis/create-kinesis-client';
 import { parsePositiveInteger } from '../parse-options';
+import { consumerNameProblem } from '../../adapters/efo/consumer-name';
+import { StreamConsumers, type StreamConsumerInfo } from '../../adapters/efo/stream-consumers';
+import { UsageError } from '../usage-error';
 
 /** Options every Kinesis command shares: where to connect and how to print. */
 export interface ConnectionCliOptions {
@@ -88,13 +91,24 @@ function renderList(entries: readonly StreamListEntry[], json: boolean | undefin
   ]);
 }
 
+function renderConsumers(consumers: readonly StreamConsumerInfo[], json: boolean | undefined): string {
+  if (json === true) return `${JSON.stringify(consumers, null, 2)}\n`;
+  if (consumers.length === 0) return 'no stream consumers (enhanced fan-out)\n';
+  return formatTable(consumers, [
+    { header: 'CONSUMER', value: (c) => c.name },
+    { header: 'STATUS', value: (c) => c.status },
+    { header: 'CREATED', value: (c) => c.createdAt?.toISOString() },
+    { header: 'ARN', value: (c) => c.arn },
+  ]);
+}
+
 function sub(name: string, description: string): Command {
   return addConnectionOptions(new Command(name).description(description));
 }
 
 type Opts<T> = ConnectionCliOptions & T;
 
-/** `shardline streams create|describe|list|delete|merge|split|scale|retention`. */
+/** `shardline streams create|describe|list|delete|merge|split|scale|retention|consumers|deregister-consumer`. */
 export function streamsCommand(): Command {
   const streams = new Command('streams').description('create, describe, list, delete, merge, split and scale streams');
 
@@ -181,6 +195,26 @@ export function streamsCommand(): Command {
       .argument('<hours>', 'retention period in hours', parseRetentionHours)
       .action(async (stream: string, hours: number, o: Opts<object>) => {
         write(renderDescription(await new StreamAdmin(kinesisClientFor(o)).setRetention(stream, hours), o.json));
+      }),
+  );
+
+  streams.addCommand(
+    sub('consumers', 'list the stream consumers of enhanced fan-out (each is billed per shard-hour while registered)')
+      .argument('<stream>', 'stream name or ARN')
+      .action(async (stream: string, o: Opts<object>) => {
+        write(renderConsumers(await new StreamConsumers(kinesisClientFor(o)).list(stream), o.json));
+      }),
+  );
+
+  streams.addCommand(
+    sub('deregister-consumer', 'deregister a stream consumer of enhanced fan-out (its subscriptions end; its billing stops)')
+      .argument('<stream>', 'stream name or ARN')
+      .argument('<name>', 'consumer name (see shardline streams consumers)')
+      .action(async (stream: string, name: string, o: Opts<object>) => {
+        const problem = consumerNameProblem(name);
+        if (problem !== undefined) throw new UsageError(problem);
+        await new StreamConsumers(kinesisClientFor(o)).deregister(stream, name);
+        write(o.json === true ? `${JSON.stringify({ stream, consumer: name, status: 'DELETING' })}\n` : `consumer ${name} of ${stream} deregistered (DELETING)\n`);
       }),
   );
 

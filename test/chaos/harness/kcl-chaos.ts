@@ -22,8 +22,11 @@ export function childPids(pid: number): number[] {
  * Writes the daemon's properties for a KCL chaos scenario: the chaos consumer as the child (`--adapter kcl`), the
  * local emulators, at most 100 records per batch. Returns the file's path.
  */
-export function writeChaosDaemonProperties(dir: string, input: { stream: string; application: string; workerId: string; comment: string }): string {
-  const file = join(dir, 'app.properties');
+export function writeChaosDaemonProperties(
+  dir: string,
+  input: { stream: string; application: string; workerId: string; comment: string; fileName?: string; extra?: ReadonlyArray<readonly [string, string]> },
+): string {
+  const file = join(dir, input.fileName ?? 'app.properties');
   writeFileSync(
     file,
     formatKclProperties(
@@ -33,7 +36,7 @@ export function writeChaosDaemonProperties(dir: string, input: { stream: string;
         applicationName: input.application,
         workerId: input.workerId,
         executable: `node bin/shardline.js run ${join('test', 'chaos', 'fixtures', 'chaos.consumer.ts')} --adapter kcl`,
-        extra: [['maxRecords', '100']],
+        extra: [['maxRecords', '100'], ...(input.extra ?? [])],
       }),
       [input.comment],
     ),

@@ -1,5 +1,6 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDbCheckpointStore } from '../../../src/checkpoint-stores/dynamodb-checkpoint-store';
+import { takeAsCoordinator } from '../fleet/fleet-kit';
 import { LeaseLostError } from '../../../src/core/errors';
 import { dynamodbEndpoint } from '../../harness/endpoints';
 import { uniqueName } from './polling-test-kit';
@@ -57,7 +58,8 @@ describe('DynamoDbCheckpointStore: an applied write whose answer was lost (dynal
     await a.open();
     await b.open();
     await a.acquire({ shardId: 'shardId-000000000000', parentShardIds: [], initialCheckpoint: 'TRIM_HORIZON' });
-    await b.acquire({ shardId: 'shardId-000000000000', parentShardIds: [], initialCheckpoint: 'TRIM_HORIZON' });
+    // A coordinator's take (the store itself never takes a held lease).
+    await takeAsCoordinator(client, table, 'shardId-000000000000', 'poller-b');
     await expect(a.checkpoint('shardId-000000000000', { sequenceNumber: '100', subSequenceNumber: 0 })).rejects.toBeInstanceOf(LeaseLostError);
     await b.close();
     await a.close();

@@ -2,7 +2,8 @@ import { DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, t
 import { GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-kinesis';
 import { PollingRecordSource } from '../../../src/adapters/polling/polling-record-source';
 import { DynamoDbCheckpointStore, LEASE_OWNER_INDEX } from '../../../src/checkpoint-stores/dynamodb-checkpoint-store';
-import { CheckpointError } from '../../../src/core/errors';
+import { takeAsCoordinator } from '../fleet/fleet-kit';
+import { CheckpointError, LeaseLostError } from '../../../src/core/errors';
 import { ShardlineApp } from '../../../src/core/shardline-app';
 import { dynamodbEndpoint } from '../../harness/endpoints';
 import { collected, collectedIds, CollectorConsumer } from './collector.consumer';
@@ -60,7 +61,7 @@ describe('DynamoDbCheckpointStore (KCL lease table schema) on dynalite', () => {
     client.destroy();
   });
 
-  it('fences: once another worker takes the lease, the old owner cannot checkpoint', async () => {
+  it('fences: never takes a lease another worker holds; once another worker takes it (as a coordinator does), the old owner cannot checkpoint', async () => {
     const client = dynamo();
     const table = uniqueName('fence');
     const a = new DynamoDbCheckpointStore({ tableName: table, client, workerId: 'worker-a' });
@@ -68,13 +69,40 @@ describe('DynamoDbCheckpointStore (KCL lease table schema) on dynalite', () => {
     await a.open();
     await a.acquire({ shardId: 'shardId-000000000000', parentShardIds: [], initialCheckpoint: 'TRIM_HORIZON' });
     await a.checkpoint('shardId-000000000000', { sequenceNumber: '100', subSequenceNumber: 0 });
-    const taken = await b.acquire({ shardId: 'shardId-000000000000', parentShardIds: [], initialCheckpoint: 'TRIM_HORIZON' });
-    expect(taken.checkpoint).toEqual({ sequenceNumber: '100', subSequenceNumber: 0 });
+    // The old single-process store took every lease unconditionally; now a held lease is refused.
+    await expect(b.acquire({ shardId: 'shardId-000000000000', parentShardIds: [], initialCheckpoint: 'TRIM_HORIZON' })).rejects.toThrow(/held by worker-a: taking it only once/);
+    await takeAsCoordinator(client, table, 'shardId-000000000000', 'worker-b');
     await expect(a.checkpoint('shardId-000000000000', { sequenceNumber: '200', subSequenceNumber: 0 })).rejects.toBeInstanceOf(CheckpointError);
     const stored = await item(client, table, 'shardId-000000000000');
     expect(stored.checkpoint).toEqual({ S: '100' });
     expect(stored.leaseOwner).toEqual({ S: 'worker-b' });
     expect(stored.ownerSwitchesSinceCheckpoint).toEqual({ N: '1' });
+    client.destroy();
+  });
+
+  it('takes a lease whose holder died (its counter unchanged for failoverTimeMs), and not one that is renewed meanwhile', async () => {
+    const client = dynamo();
+    const table = uniqueName('stale');
+    let nowMs = 0;
+    const shard = { shardId: 'shardId-000000000000', parentShardIds: [], initialCheckpoint: 'TRIM_HORIZON' } as const;
+    const dead = new DynamoDbCheckpointStore({ tableName: table, client, workerId: 'worker-dead' });
+    const next = new DynamoDbCheckpointStore({ tableName: table, client, workerId: 'worker-next', failoverTimeMs: 1_000, nowMs: () => nowMs });
+    await dead.open();
+    await dead.acquire(shard);
+    await dead.checkpoint(shard.shardId, { sequenceNumber: '100', subSequenceNumber: 0 });
+    // kill -9: the lease keeps worker-dead as its owner. A restarted process has a new worker id.
+    await expect(next.acquire(shard)).rejects.toBeInstanceOf(LeaseLostError);
+    nowMs = 600;
+    // The holder is alive and checkpoints (the counter moves): the clock starts again.
+    await dead.checkpoint(shard.shardId, { sequenceNumber: '150', subSequenceNumber: 0 });
+    await expect(next.acquire(shard)).rejects.toThrow(/held by worker-dead/);
+    nowMs = 1_500;
+    await expect(next.acquire(shard)).rejects.toThrow(/held by worker-dead/);
+    nowMs = 2_700;
+    const taken = await next.acquire(shard);
+    expect(taken.checkpoint).toEqual({ sequenceNumber: '150', subSequenceNumber: 0 });
+    expect((await item(client, table, shard.shardId)).leaseOwner).toEqual({ S: 'worker-next' });
+    await expect(dead.checkpoint(shard.shardId, { sequenceNumber: '200', subSequenceNumber: 0 })).rejects.toBeInstanceOf(CheckpointError);
     client.destroy();
   });
 

@@ -60,6 +60,7 @@ function exercise(prometheus: PrometheusMetrics, emf: EmfMetrics): void {
   recorder.checkpointWritten?.(SHARD, { durationMs: 2, ok: true, position: '49590338271490256608559692538361571095921575989136588898' });
   recorder.errorReported?.(APP, SHARD.shardId, Object.assign(new Error('failed'), { name: 'HandlerError' }));
   recorder.getRecordsCalled?.(SHARD, { durationMs: 12, result: 'ok' });
+  recorder.subscribeToShardCalled?.(SHARD, { result: 'ok' });
   recorder.shardStopped?.(OTHER, new Error('stopped'));
   recorder.shardClosed?.({ ...APP, shardId: 'shardId-000000000002' }, 'leaseLost');
   const stats = { deliveredRecords: 5, failedRecords: 0, retriedRecords: 1, deliveredBytes: 50, kinesisRecords: 1, calls: 1, queuedRecords: 0 } as unknown as ProducerStats;

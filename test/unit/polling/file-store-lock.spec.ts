@@ -36,6 +36,8 @@ describe('FileCheckpointStore lock', () => {
     await other.open();
     const me = new FileCheckpointStore({ directory, applicationName: 'app', streamName: 's', lockIdentity: { pid: 1, hostname: 'container-b' } });
     await expect(me.open()).rejects.toThrow(/in use by process 1 on container-a \(its last heartbeat was 0 s ago; a lock with no heartbeat for 30 s is taken over\)/);
+    // Says that the file store serves one process, and how to run several.
+    await expect(me.open()).rejects.toThrow(/one process per application and stream; to share a stream between processes use --checkpoints dynamodb:TABLE \(a lease table\) or --adapter kcl$/);
     await other.close();
     expect(existsSync(`${other.path}.lock`)).toBe(false);
     await me.open();

@@ -9,7 +9,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { PollingRecordSource } from '../../../src/adapters/polling/polling-record-source';
 import { MemoryCheckpointStore } from '../../../src/checkpoint-stores/memory-checkpoint-store';
-import { SourceError } from '../../../src/core/errors';
+import { CheckpointError, SourceError } from '../../../src/core/errors';
 import { createLogger } from '../../../src/core/logger';
 import { type ShardEvent } from '../../../src/core/shard-event';
 import { KplAggregator } from '../../../src/kpl/aggregator';
@@ -179,5 +179,48 @@ describe('PollingRecordSource', () => {
     run.stop();
     await source.close();
     expect(kinesis.commandCalls(ListShardsCommand)[1]?.args[0].input).toEqual({ NextToken: 't1' });
+  });
+});
+
+describe('PollingRecordSource: a checkpoint asked for while the shard is being given up', () => {
+  it('is refused as a failure the adapter recovers from, so the runtime does not stop the shard for it', async () => {
+    kinesis.on(ListShardsCommand).resolves({ Shards: [{ ...RANGE, ShardId: 'shard-0' }] });
+    kinesis.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it-0' });
+    kinesis.on(GetRecordsCommand).resolves({ Records: [{ SequenceNumber: '5', PartitionKey: 'a', Data: Buffer.from('x') }], NextShardIterator: 'it-0', MillisBehindLatest: 0 });
+    /** A store whose writes keep failing: after its retries the reader gives the shard up. */
+    class FailingStore extends MemoryCheckpointStore {
+      override checkpoint(): Promise<void> {
+        return Promise.reject(new Error('table unavailable'));
+      }
+    }
+    const source = makeSource(new FailingStore(), { checkpointAttempts: 1 });
+    const refusals: unknown[] = [];
+    let checkpointer: { checkpoint(p: { sequenceNumber: string; subSequenceNumber: number }): Promise<void> } | undefined;
+    const events: ShardEvent[] = [];
+    const subscription = source.events().subscribe((event) => {
+      events.push(event);
+      if (event.type === 'opened') checkpointer = event.lease.checkpointer;
+      if (event.type === 'records' && refusals.length === 0 && checkpointer !== undefined) {
+        const position = { sequenceNumber: '5', subSequenceNumber: 0 };
+        // The first write fails for good (the shard is being released); a second one comes while it is given up.
+        void checkpointer
+          .checkpoint(position)
+          .catch((first: unknown) => {
+            refusals.push(first);
+            return checkpointer?.checkpoint(position);
+          })
+          .catch((second: unknown) => refusals.push(second))
+          .finally(() => event.ack({ status: 'ok' }));
+        return;
+      }
+      event.ack({ status: 'ok' });
+    });
+    await until(() => refusals.length === 2);
+    subscription.unsubscribe();
+    await source.close();
+    const second = refusals[1];
+    expect(second).toBeInstanceOf(CheckpointError);
+    expect((second as CheckpointError).message).toMatch(/the shard is being released/);
+    expect((second as CheckpointError).adapterRecovers).toBe(true);
   });
 });
