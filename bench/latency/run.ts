@@ -250,12 +250,19 @@ async function main(): Promise<void> {
   const moto = await startMoto();
   const client = createKinesisClient({ endpoint: kinesis.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   const results = new Map<string, RunResult[]>(variants.map((v) => [v.name, []]));
+  const failures: string[] = [];
   try {
     for (let round = 0; round < RUNS; round++) {
       for (const variant of variants) {
-        const result = await runOnce(variant, round, client, kinesis.endpoint);
-        results.get(variant.name)?.push(result);
-        process.stderr.write(`round ${round + 1}/${RUNS} ${variant.name}: p50 ${fmt(result.p50Ms)} ms, p99 ${fmt(result.p99Ms)} ms, ${fmt(result.cpuUsPerRecord)} µs CPU/record (${result.records} records; PutRecords p50 ${fmt(result.putP50Ms)} ms)\n`);
+        try {
+          const result = await runOnce(variant, round, client, kinesis.endpoint);
+          results.get(variant.name)?.push(result);
+          process.stderr.write(`round ${round + 1}/${RUNS} ${variant.name}: p50 ${fmt(result.p50Ms)} ms, p99 ${fmt(result.p99Ms)} ms, ${fmt(result.cpuUsPerRecord)} µs CPU/record (${result.records} records; PutRecords p50 ${fmt(result.putP50Ms)} ms)\n`);
+        } catch (error) {
+          // One failed run (the KCL daemon slow to take its leases, say) does not throw the others away.
+          failures.push(`${variant.name}, round ${round + 1}: ${(error as Error).message}`);
+          process.stderr.write(`round ${round + 1}/${RUNS} ${variant.name} failed: ${(error as Error).message}\n`);
+        }
       }
     }
   } finally {
@@ -265,16 +272,17 @@ async function main(): Promise<void> {
   }
   const rows = variants.map((variant) => {
     const runs = results.get(variant.name) ?? [];
+    if (runs.length === 0) return undefined;
     const p50 = runs.map((r) => r.p50Ms);
     const p99 = runs.map((r) => r.p99Ms);
     const cpu = runs.map((r) => r.cpuUsPerRecord);
     return { variant, p50, p99, cpu, put: runs.map((r) => r.putP50Ms) };
-  });
+  }).filter((row) => row !== undefined);
   const pollingCpu = median(rows.find((r) => r.variant.name === 'polling')?.cpu ?? []);
   const table = rows
     .map(({ variant, p50, p99, cpu, put: putMs }) => {
       const ratio = Number.isFinite(pollingCpu) && variant.name !== 'polling' ? ` (${fmt(median(cpu) / pollingCpu, 2)}× polling)` : '';
-      return `| ${variant.label} | ${fmt(median(p50))} (${range(p50)}) | ${fmt(median(p99))} (${range(p99)}) | ${fmt(median(cpu))} (${range(cpu)})${ratio} | ${fmt(median(putMs))} |`;
+      return `| ${variant.label} (${p50.length} runs) | ${fmt(median(p50))} (${range(p50)}) | ${fmt(median(p99))} (${range(p99)}) | ${fmt(median(cpu))} (${range(cpu)})${ratio} | ${fmt(median(putMs))} |`;
     })
     .join('\n');
   const markdown = [
@@ -286,6 +294,7 @@ async function main(): Promise<void> {
     '|---|---|---|---|---|',
     table,
     '',
+    ...(failures.length === 0 ? [] : [`Failed runs (left out): ${failures.join('; ')}.`, '']),
     `Command: \`${COMMAND}\` (BENCH_RATE=${RATE} BENCH_SECONDS=${SECONDS} BENCH_RUNS=${RUNS}). Run on ${new Date().toISOString().slice(0, 10)}, a shared 2-core machine.`,
   ].join('\n');
   process.stdout.write(`${markdown}\n`);
