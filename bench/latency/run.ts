@@ -190,7 +190,7 @@ async function runOnce(variant: Variant, round: number, client: KinesisClient, e
         }
         return false;
       },
-      120_000,
+      240_000, // a KCL 3 daemon takes 1–2 minutes to take its first leases locally
       child,
     );
     const measured = RATE * SECONDS;
