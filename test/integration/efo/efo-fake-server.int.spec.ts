@@ -143,7 +143,7 @@ describe('enhanced fan-out against a fake SubscribeToShard server (HTTP/2)', () 
     expect(first?.startingPosition).toEqual({ Type: 'TRIM_HORIZON' });
     expect(second?.startingPosition).toEqual({ Type: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: sequence(4) });
     expect(third?.startingPosition).toEqual({ Type: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: sequence(9) });
-    expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(90); // at most one call per minSubscribeIntervalMs
+    expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(60); // at most one call per minSubscribeIntervalMs (100 ms, counted from the client sending; the first call reaches the server later, after the HTTP/2 connection is set up)
     expect(run.subscribes.filter((r) => r !== 'ok')).toEqual([]);
   });
 

@@ -179,7 +179,7 @@ export const adapter = {
     const out = shardline(['run', '--help']);
     expect(out.stdout).toMatch(/^ {2}polling +reads every shard directly/m);
     expect(out.stdout).toContain('--adapter-option <key=value>');
-    expect(out.stdout).toMatch(/<path> +a module exporting `adapter`/);
+    expect(out.stdout).toMatch(/<path> +a module \(\.ts, \.js, \.mjs, \.cjs\) or a folder exporting `adapter`/);
     expect(out.status).toBe(0);
   });
 });
