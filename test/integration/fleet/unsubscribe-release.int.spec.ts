@@ -6,6 +6,9 @@ import { dynamodbEndpoint, kinesaliteEndpoint, TEST_CREDENTIALS, TEST_REGION } f
 import { createStream, localKinesis, memoryLogger, uniqueName, waitFor } from '../polling/polling-test-kit';
 import { leaseOwners } from './fleet-kit';
 
+
+jest.setTimeout(90_000);
+
 /**
  * A library user who only unsubscribes (ShardlineApp does; `close()` is the CLI's) must not leave a lease coordinator
  * renewing leases that nobody reads: once its readers stopped, the fleet source releases its leases.
