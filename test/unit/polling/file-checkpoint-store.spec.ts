@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { FileCheckpointStore } from '../../../src/checkpoint-stores/file-checkpoint-store';
 import { ConfigurationError } from '../../../src/core/errors';
 
+/** The module object the store calls into (an `import * as` copy would not see a spy). */
+const fsPromises = jest.requireActual<typeof import('node:fs/promises')>('node:fs/promises');
+
 const dir = (): string => mkdtempSync(join(tmpdir(), 'shardline-file-store-'));
 
 describe('FileCheckpointStore', () => {
@@ -44,6 +47,52 @@ describe('FileCheckpointStore', () => {
     expect(JSON.parse(readFileSync(lock, 'utf8'))).toMatchObject({ pid: process.pid, hostname: hostname() });
     await second.close();
     expect(existsSync(lock)).toBe(false);
+  });
+
+  it('writes the checkpoints queued behind a running write together, and each settles only once it is on disk', async () => {
+    const directory = dir();
+    const store = new FileCheckpointStore({ directory, applicationName: 'app', streamName: 's' });
+    await store.open();
+    const renames = jest.spyOn(fsPromises, 'rename');
+    try {
+      const settledOnDisk: boolean[] = [];
+      const shardIds = Array.from({ length: 50 }, (_, i) => `shardId-${String(i).padStart(12, '0')}`);
+      await Promise.all(
+        shardIds.map(async (shardId, i) => {
+          await store.checkpoint(shardId, { sequenceNumber: String(1000 + i), subSequenceNumber: 0 });
+          const onDisk = JSON.parse(readFileSync(store.path, 'utf8')) as { shards: Record<string, { checkpoint?: string }> };
+          settledOnDisk.push(onDisk.shards[shardId]?.checkpoint === String(1000 + i));
+        }),
+      );
+      expect(settledOnDisk).toEqual(shardIds.map(() => true));
+      // The first checkpoint's write starts at once; the 49 made meanwhile share the next one (one per disk round trip).
+      expect(renames.mock.calls.length).toBeGreaterThanOrEqual(1);
+      expect(renames.mock.calls.length).toBeLessThanOrEqual(3);
+      await store.checkpoint(shardIds[0] as string, { sequenceNumber: '5000', subSequenceNumber: 0 });
+      expect(JSON.parse(readFileSync(store.path, 'utf8')).shards[shardIds[0] as string].checkpoint).toBe('5000');
+    } finally {
+      renames.mockRestore();
+      await store.close();
+    }
+  });
+
+  it('fails every checkpoint that shared a failed write, naming its own shard', async () => {
+    const directory = dir();
+    const store = new FileCheckpointStore({ directory, applicationName: 'app', streamName: 's' });
+    await store.open();
+    const renames = jest.spyOn(fsPromises, 'rename').mockRejectedValue(new Error('EIO: disk gone'));
+    try {
+      const results = await Promise.allSettled(['shardId-a', 'shardId-b', 'shardId-c'].map((id) => store.checkpoint(id, { sequenceNumber: '1', subSequenceNumber: 0 })));
+      expect(results.map((r) => (r.status === 'rejected' ? [(r.reason as { shardId?: string }).shardId, (r.reason as Error).message] : 'fulfilled'))).toEqual(
+        ['shardId-a', 'shardId-b', 'shardId-c'].map((id): unknown[] => [id, expect.stringMatching(/cannot write the checkpoint file .*EIO: disk gone; check the disk/) as unknown]),
+      );
+      renames.mockRestore();
+      await store.checkpoint('shardId-a', { sequenceNumber: '2', subSequenceNumber: 0 }); // the next write works again
+      expect(JSON.parse(readFileSync(store.path, 'utf8')).shards['shardId-a'].checkpoint).toBe('2');
+    } finally {
+      renames.mockRestore();
+      await store.close();
+    }
   });
 
   it('says what to do with a file that is not a checkpoint file', async () => {
