@@ -1,4 +1,5 @@
 import { GetRecordsCommand, type GetRecordsCommandInput, type GetRecordsCommandOutput, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { isAscii } from 'node:buffer';
 import { Readable } from 'node:stream';
 import { type WireRecord } from './record-converter';
 
@@ -52,11 +53,20 @@ async function readBody(body: Readable, length: number | undefined): Promise<str
         overflow.push(chunk);
       }
     }
-    return overflow === undefined ? whole.toString('utf8', 0, offset) : Buffer.concat(overflow).toString('utf8');
+    return decode(overflow === undefined ? whole.subarray(0, offset) : Buffer.concat(overflow));
   }
   const chunks: Buffer[] = [];
   for await (const chunk of body) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
+  return decode(Buffer.concat(chunks));
+}
+
+/**
+ * UTF-8 text of a body. A GetRecords body is nearly always pure ASCII (base64 payloads, digits; Kinesis escapes
+ * nothing else unless a partition key holds non-ASCII characters): for ASCII bytes Latin-1 decoding gives the same
+ * text and costs about a quarter of UTF-8 decoding, which was the largest single cost of reading a page.
+ */
+function decode(bytes: Buffer): string {
+  return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
 }
 
 /**
