@@ -22,7 +22,16 @@ export interface KinesisClientOptions {
   readonly maxAttempts?: number;
   /** Socket timeout per request, in milliseconds. Default 30 000. */
   readonly requestTimeoutMs?: number;
+  /**
+   * Connections kept open to the endpoint at most (requests beyond wait for one). Default 256: the SDK's own default
+   * of 50 queued the GetRecords of a process reading more than 50 shards at once (the polling adapter's memory budget
+   * bounds how many calls are in flight).
+   */
+  readonly maxSockets?: number;
 }
+
+/** Default of {@link KinesisClientOptions.maxSockets}. */
+export const DEFAULT_MAX_SOCKETS = 256;
 
 /** Region used when none is given and none is set in the environment. */
 export const DEFAULT_REGION = 'us-east-1';
@@ -31,7 +40,7 @@ export const DEFAULT_REGION = 'us-east-1';
  * Creates a {@link KinesisClient} configured the way shardline needs it.
  *
  * It always passes an HTTP/1.1 `NodeHttpHandler` (the SDK's default handler fails at random against the local
- * emulators), uses dummy static credentials for plain-HTTP endpoints unless credentials are given, and resolves
+ * emulators) with keep-alive connections, up to `maxSockets` of them, uses dummy static credentials for plain-HTTP endpoints unless credentials are given, and resolves
  * the region from the options, then `AWS_REGION` / `AWS_DEFAULT_REGION`, then `us-east-1`.
  */
 export function createKinesisClient(options: KinesisClientOptions = {}): KinesisClient {
@@ -44,6 +53,8 @@ export function createKinesisClient(options: KinesisClientOptions = {}): Kinesis
     requestHandler: new NodeHttpHandler({
       requestTimeout: options.requestTimeoutMs ?? 30_000,
       connectionTimeout: 10_000,
+      httpAgent: { keepAlive: true, maxSockets: options.maxSockets ?? DEFAULT_MAX_SOCKETS },
+      httpsAgent: { keepAlive: true, maxSockets: options.maxSockets ?? DEFAULT_MAX_SOCKETS },
     }),
     maxAttempts: options.maxAttempts ?? 3,
   };
