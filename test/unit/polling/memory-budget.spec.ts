@@ -36,18 +36,23 @@ describe('MemoryBudget', () => {
     expect(budget.bufferedBytes).toBe(0);
   });
 
-  it('gives Limit = share / estimated bytes per record, the share being budget / shards but at least 256 KiB, at most maxRecords and 10,000', async () => {
+  it('gives Limit = share / estimated bytes per record, the share being budget / shards but at least 1 MiB, at most maxRecords and 10,000', async () => {
     const MiB = 1024 * 1024;
-    const budget = new MemoryBudget(4 * MiB);
+    const budget = new MemoryBudget(16 * MiB);
     await measured(budget, 1_000);
     const a = budget.open();
     const b = budget.open();
-    expect(await a.reserve(10_000)).toBe(Math.floor((2 * MiB) / 1_000)); // half of the budget: two shards share it
+    expect(await a.reserve(10_000)).toBe(Math.floor((8 * MiB) / 1_000)); // half of the budget: two shards share it
     expect(await b.reserve(200)).toBe(200); // its own maxRecords
     a.close();
     b.close();
     const many = Array.from({ length: 32 }, () => budget.open());
-    expect(await many[0]?.reserve(10_000)).toBe(Math.floor((256 * 1024) / 1_000)); // 4 MiB / 32 shards = 128 KiB, but a call gets 256 KiB
+    expect(await many[0]?.reserve(10_000)).toBe(Math.floor(MiB / 1_000)); // 16 MiB / 32 shards = 512 KiB, but a call gets 1 MiB
+    const small = new MemoryBudget(MiB / 2);
+    await measured(small, 1_000);
+    const only = small.open();
+    small.open();
+    expect(await only.reserve(10_000)).toBe(Math.floor(MiB / 2 / 1_000)); // never more than the whole budget
     for (const lease of many) lease.close();
     const big = new MemoryBudget(1_000_000_000);
     await measured(big, 1_000);
