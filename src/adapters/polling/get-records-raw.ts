@@ -1,7 +1,11 @@
 import { GetRecordsCommand, type GetRecordsCommandInput, type GetRecordsCommandOutput, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { isAscii } from 'node:buffer';
 import { Readable } from 'node:stream';
+import { BodyBufferPool } from './body-buffer-pool';
 import { type WireRecord } from './record-converter';
+
+/** The buffers bodies are read into, shared by every GetRecords of the process (a body is decoded as soon as it arrived). */
+const BODY_BUFFERS = new BodyBufferPool();
 
 /** What {@link getRecordsRaw} returns: the SDK's output (with its other fields) and the records as the wire carried them. */
 export interface RawGetRecordsResult {
@@ -40,20 +44,24 @@ function contentLength(headers: Record<string, string> | undefined): number | un
  */
 async function readBody(body: Readable, length: number | undefined): Promise<string> {
   if (length !== undefined) {
-    const whole = Buffer.allocUnsafe(length);
-    let offset = 0;
-    let overflow: Buffer[] | undefined;
-    for await (const piece of body) {
-      const chunk = typeof piece === 'string' ? Buffer.from(piece) : (piece as Buffer);
-      if (overflow === undefined && offset + chunk.length <= length) {
-        chunk.copy(whole, offset);
-        offset += chunk.length;
-      } else {
-        overflow ??= [whole.subarray(0, offset)]; // the header lied: collect the rest instead
-        overflow.push(chunk);
+    const whole = BODY_BUFFERS.take(length);
+    try {
+      let offset = 0;
+      let overflow: Buffer[] | undefined;
+      for await (const piece of body) {
+        const chunk = typeof piece === 'string' ? Buffer.from(piece) : (piece as Buffer);
+        if (overflow === undefined && offset + chunk.length <= length) {
+          chunk.copy(whole, offset);
+          offset += chunk.length;
+        } else {
+          overflow ??= [Buffer.from(whole.subarray(0, offset))]; // the header lied: collect the rest instead
+          overflow.push(chunk);
+        }
       }
+      return decode(overflow === undefined ? whole.subarray(0, offset) : Buffer.concat(overflow));
+    } finally {
+      BODY_BUFFERS.give(whole); // the text is a copy: nothing refers to these bytes any more
     }
-    return decode(overflow === undefined ? whole.subarray(0, offset) : Buffer.concat(overflow));
   }
   const chunks: Buffer[] = [];
   for await (const chunk of body) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));

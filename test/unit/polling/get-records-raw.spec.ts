@@ -3,11 +3,13 @@ import { type AddressInfo } from 'node:net';
 import { getRecordsRaw } from '../../../src/adapters/polling/get-records-raw';
 import { createKinesisClient } from '../../../src/kinesis/create-kinesis-client';
 
-/** A loopback server answering every GetRecords with `body` (with or without a content-length header). */
-async function serve(body: Buffer, withLength: boolean): Promise<{ server: Server; endpoint: string }> {
+/** A loopback server answering GetRecords with `bodies` in turn (with or without a content-length header). */
+async function serve(bodies: readonly Buffer[], withLength: boolean): Promise<{ server: Server; endpoint: string }> {
+  let calls = 0;
   const server = createServer((request, response) => {
     request.resume();
     request.on('end', () => {
+      const body = bodies[calls++ % bodies.length] as Buffer;
       response.statusCode = 200;
       response.setHeader('content-type', 'application/x-amz-json-1.1');
       if (withLength) response.setHeader('content-length', String(body.length));
@@ -21,12 +23,12 @@ async function serve(body: Buffer, withLength: boolean): Promise<{ server: Serve
   return { server, endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
-const page = (partitionKey: string): Buffer =>
+const page = (partitionKey: string, first = 'first', second = 'second'): Buffer =>
   Buffer.from(
     JSON.stringify({
       Records: [
-        { SequenceNumber: '4960000000000000000001', Data: Buffer.from('first').toString('base64'), PartitionKey: partitionKey, ApproximateArrivalTimestamp: 1764480000.5 },
-        { SequenceNumber: '4960000000000000000002', Data: Buffer.from('second').toString('base64'), PartitionKey: 'plain' },
+        { SequenceNumber: '4960000000000000000001', Data: Buffer.from(first).toString('base64'), PartitionKey: partitionKey, ApproximateArrivalTimestamp: 1764480000.5 },
+        { SequenceNumber: '4960000000000000000002', Data: Buffer.from(second).toString('base64'), PartitionKey: 'plain' },
       ],
       NextShardIterator: 'next-iterator',
       MillisBehindLatest: 1234,
@@ -44,7 +46,7 @@ describe('getRecordsRaw', () => {
   ];
 
   it.each(cases)('reads %s: records as the wire carried them, the rest through the SDK', async (_name, partitionKey, withLength) => {
-    const { server, endpoint } = await serve(page(partitionKey), withLength);
+    const { server, endpoint } = await serve([page(partitionKey), page('other', 'FIRST', 'SECOND')], withLength);
     try {
       const client = createKinesisClient({ endpoint, region: 'us-east-1' });
       const { output, records } = await getRecordsRaw(client, { ShardIterator: 'it', Limit: 10 });
@@ -57,6 +59,16 @@ describe('getRecordsRaw', () => {
       expect(output.NextShardIterator).toBe('next-iterator');
       expect(output.MillisBehindLatest).toBe(1234);
       expect(output.Records).toEqual([]);
+      // Another page read into the same (pooled) buffer leaves the first page's records as they were.
+      const again = await getRecordsRaw(client, { ShardIterator: 'it', Limit: 10 });
+      expect(again.records.map((r) => [r.PartitionKey, Buffer.from(r.Data as string, 'base64').toString()])).toEqual([
+        ['other', 'FIRST'],
+        ['plain', 'SECOND'],
+      ]);
+      expect(records.map((r) => [r.PartitionKey, Buffer.from(r.Data as string, 'base64').toString()])).toEqual([
+        [partitionKey, 'first'],
+        ['plain', 'second'],
+      ]);
       client.destroy();
     } finally {
       await new Promise((resolve) => server.close(resolve));
