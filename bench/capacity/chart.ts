@@ -1,8 +1,15 @@
 import { VARIANT_LABELS, type SummaryRow, type VariantName } from './measurement';
 
-/** Each reader's colour: its CPU and RSS bars and its lag line. The floor is grey and its line dashed. */
-const COLOUR: Record<VariantName, string> = { shardline: '#2f6db5', 'shardline-5s': '#6fa8dc', library: '#38a169', floor: '#8a8a8a' };
-const ORDER: readonly VariantName[] = ['shardline', 'shardline-5s', 'library', 'floor'];
+/** Each reader's colour: its CPU and RSS bars and its lag line (polling blue, fan-out orange). The floor is grey and its line dashed. */
+const COLOUR: Record<VariantName, string> = {
+  shardline: '#2f6db5',
+  'shardline-5s': '#6fa8dc',
+  'shardline-efo': '#e67e22',
+  'shardline-efo-batch': '#a04000',
+  library: '#38a169',
+  floor: '#8a8a8a',
+};
+const ORDER: readonly VariantName[] = ['shardline', 'shardline-5s', 'shardline-efo', 'shardline-efo-batch', 'library', 'floor'];
 const WIDTH = 1000;
 const HEIGHT = 450;
 const PANEL = { top: 95, bottom: 380 };
@@ -46,7 +53,7 @@ export function capacityChart(rows: readonly SummaryRow[], shardCounts: readonly
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="Helvetica, Arial, sans-serif">`,
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="#fff"/>`,
-    text(20, 28, 'Polling adapter capacity: every shard at 2 MB/s (2,000 × 1 KiB records/s, 5 GetRecords/s)', 'font-size="16" font-weight="bold"'),
+    text(20, 28, 'Capacity: every shard at 2 MB/s (2,000 × 1 KiB records/s; polling 5 GetRecords/s, fan-out pushed events)', 'font-size="16" font-weight="bold"'),
   ];
 
   // Left panel: CPU per MB (bars) and lag slope (lines).
@@ -63,7 +70,7 @@ export function capacityChart(rows: readonly SummaryRow[], shardCounts: readonly
   );
   const slot = (left.x1 - left.x0) / shardCounts.length;
   const barWidth = Math.min(40, (slot * 0.7) / variants.length);
-  const lagPoints: Record<VariantName, string[]> = { shardline: [], 'shardline-5s': [], library: [], floor: [] };
+  const lagPoints: Record<VariantName, string[]> = { shardline: [], 'shardline-5s': [], 'shardline-efo': [], 'shardline-efo-batch': [], library: [], floor: [] };
   shardCounts.forEach((shards, i) => {
     const centre = left.x0 + slot * (i + 0.5);
     variants.forEach((variant, j) => {

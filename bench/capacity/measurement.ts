@@ -1,10 +1,12 @@
 /** The readers bench/capacity compares. */
-export type VariantName = 'shardline' | 'shardline-5s' | 'library' | 'floor';
+export type VariantName = 'shardline' | 'shardline-5s' | 'shardline-efo' | 'shardline-efo-batch' | 'library' | 'floor';
 
 /** How each reader is named in tables and in the chart. */
 export const VARIANT_LABELS: Record<VariantName, string> = {
   shardline: 'shardline run --adapter polling, checkpoint per batch',
   'shardline-5s': 'shardline run --adapter polling, checkpoint every 5 s',
+  'shardline-efo': 'shardline run --adapter efo (fan-out), checkpoint every 5 s',
+  'shardline-efo-batch': 'shardline run --adapter efo (fan-out), checkpoint per batch',
   library: 'PollingRecordSource + ShardlineApp, memory checkpoints per batch',
   floor: 'floor: plain GetRecords loop, no checkpoints',
 };
@@ -29,6 +31,8 @@ export interface Measurement {
   readonly standInCpuShare: number;
   /** GetRecords calls answered per second (throttled ones included). */
   readonly getRecordsPerSecond: number;
+  /** SubscribeToShard events written per second (fan-out readers; absent in older logs). */
+  readonly fanOutEventsPerSecond?: number;
   /** The machine's 1-minute load average at the end of the window (other jobs share the cores). */
   readonly loadAverage1m?: number;
   /** How `maxRssMb` was measured (`VmHWM`: the child's own peak). */

@@ -1,8 +1,10 @@
 /**
  * Capacity benchmark: how many shards one process carries at full rate. For each shard count, a fresh stand-in
  * (stand-in/kinesis-stand-in.ts, in this process) delivers 2,000 records of 1 KiB per second per shard and allows 5
- * GetRecords calls per second per shard; a child process reads it from LATEST (readers: see README.md): `shardline`
- * and `shardline-5s` (the built CLI, checkpoints per batch or every 5 s), `library` (PollingRecordSource with memory
+ * GetRecords calls per second per shard (or pushes SubscribeToShard events, at most one per 200 ms and 2 MiB/s per
+ * subscription); a child process reads it from LATEST (readers: see README.md): `shardline` and `shardline-5s` (the
+ * built CLI, polling, checkpoints per batch or every 5 s), `shardline-efo` and `shardline-efo-batch` (the built CLI,
+ * enhanced fan-out over HTTP/1.1, checkpoints every 5 s or per batch), `library` (PollingRecordSource with memory
  * checkpoints) and `floor` (a hand-written GetRecords loop).
  *
  * After a warm-up, for BENCH_SECONDS, the child reports (probe.ts, over IPC) its records, CPU, RSS and event-loop
@@ -13,9 +15,10 @@
  *   npm run build && node -r ./dist/cli/register.js bench/capacity/run.ts
  *
  * Environment: BENCH_SHARDS (4,32,128,256), BENCH_SECONDS (15), BENCH_WARMUP_SECONDS (5), BENCH_RUNS (3),
- * BENCH_PORT (22600), BENCH_VARIANTS (shardline,shardline-5s,floor), BENCH_PROFILE (a shard count: its shardline and
+ * BENCH_PORT (22600), BENCH_VARIANTS (shardline,shardline-5s,shardline-efo,floor), BENCH_PROFILE (a shard count: its shardline and
  * library children run with `node --cpu-prof`, profiles in BENCH_PROFILE_DIR, default /tmp/shardline-capacity-prof;
- * writes no results), BENCH_MAX_BUFFERED_BYTES (--max-buffered-bytes of the shardline readers; writes no results).
+ * writes no results), BENCH_MAX_BUFFERED_BYTES (--max-buffered-bytes of the shardline readers; writes no results),
+ * BENCH_WRITE=0 (prints the section on stdout, writes neither docs/benchmarks.md nor the chart).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
@@ -34,10 +37,11 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? '15');
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? '5');
 const RUNS = Number(process.env.BENCH_RUNS ?? '3');
 const PORT = Number(process.env.BENCH_PORT ?? '22600');
-const VARIANTS = (process.env.BENCH_VARIANTS ?? 'shardline,shardline-5s,floor').split(',') as VariantName[];
+const VARIANTS = (process.env.BENCH_VARIANTS ?? 'shardline,shardline-5s,shardline-efo,floor').split(',') as VariantName[];
 const PROFILE_SHARDS = process.env.BENCH_PROFILE === undefined ? undefined : Number(process.env.BENCH_PROFILE);
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR ?? '/tmp/shardline-capacity-prof';
 const MAX_BUFFERED = process.env.BENCH_MAX_BUFFERED_BYTES;
+const WRITE = process.env.BENCH_WRITE !== '0';
 const RECORD_BYTES = 1024;
 const BYTES_PER_SECOND_PER_SHARD = 2_048_000;
 const STREAM = 'capacity';
@@ -55,8 +59,9 @@ function spawnChild(variant: VariantName, endpoint: string, shards: number, dir:
   if (variant === 'library') {
     return fork(join(__dirname, 'library-reader.ts'), [endpoint, STREAM, ...(MAX_BUFFERED === undefined ? [] : [MAX_BUFFERED])], { cwd: ROOT, env, execArgv: [...register, ...profile], stdio });
   }
-  const consumer = variant === 'shardline-5s' ? 'CountingConsumerEvery5s' : 'CountingConsumer';
-  const args = ['run', join(__dirname, 'counting-consumer.ts'), '--consumer', consumer, '--adapter', 'polling', '--endpoint', endpoint, '--stream', STREAM, '--checkpoints', `file:${dir}`];
+  const consumer = variant === 'shardline-5s' || variant === 'shardline-efo' ? 'CountingConsumerEvery5s' : 'CountingConsumer';
+  const adapter = variant === 'shardline-efo' || variant === 'shardline-efo-batch' ? ['--adapter', 'efo', '--consumer-name', 'bench'] : ['--adapter', 'polling'];
+  const args = ['run', join(__dirname, 'counting-consumer.ts'), '--consumer', consumer, ...adapter, '--endpoint', endpoint, '--stream', STREAM, '--checkpoints', `file:${dir}`];
   args.push('--from', 'latest', '--log-level', 'warn', ...(MAX_BUFFERED === undefined ? [] : ['--max-buffered-bytes', MAX_BUFFERED]));
   return fork(join(ROOT, 'bin/shardline.js'), args, { cwd: ROOT, env, execArgv: profile, stdio });
 }
@@ -106,6 +111,7 @@ async function measure(variant: VariantName, shards: number): Promise<Measuremen
     const arrived0 = standIn.stats(first.at).produced;
     const standInCpu0 = process.cpuUsage();
     const calls0 = standIn.stats().getRecordsCalls;
+    const events0 = standIn.stats().fanOut.events;
     const lag: Array<{ atMs: number; records: number }> = [];
     let last = first;
     for (let second = 1; second <= SECONDS; second++) {
@@ -131,6 +137,7 @@ async function measure(variant: VariantName, shards: number): Promise<Measuremen
       keptUpShare: records / seconds / arrivedPerSecond,
       throttled: stats.throttled,
       getRecordsPerSecond: (stats.getRecordsCalls - calls0) / seconds,
+      fanOutEventsPerSecond: (stats.fanOut.events - events0) / seconds,
       loadAverage1m: loadavg()[0] ?? 0,
       rssSource: 'VmHWM',
       standInCpuShare: (standInCpu.user + standInCpu.system) / 1e6 / seconds,
@@ -175,7 +182,7 @@ async function main(): Promise<void> {
     // Re-renders the section and the chart from a previous run's stderr (to change the presentation without re-running).
     const { results, failures, runs } = readLog(fromLog);
     const shardCounts = [...new Set(results.map((r) => r.shards))].sort((a, b) => a - b);
-    const variants = (['shardline', 'shardline-5s', 'library', 'floor'] as const).filter((v) => results.some((r) => r.variant === v));
+    const variants = (['shardline', 'shardline-5s', 'shardline-efo', 'shardline-efo-batch', 'library', 'floor'] as const).filter((v) => results.some((r) => r.variant === v));
     writeResults(summarize(results, shardCounts, variants), results, failures, shardCounts, runs);
     return;
   }
@@ -204,10 +211,12 @@ async function main(): Promise<void> {
 }
 
 function writeResults(rows: readonly SummaryRow[], results: readonly Measurement[], failures: readonly string[], shardCounts: readonly number[], runs: number): void {
-  mkdirSync(join(ROOT, 'docs/benchmarks'), { recursive: true });
-  writeFileSync(join(ROOT, 'docs/benchmarks/capacity.svg'), capacityChart(rows, shardCounts));
   const markdown = renderSection(rows, results, failures, shardCounts, runs);
-  writeBenchmarkSection('capacity', markdown);
+  if (WRITE) {
+    mkdirSync(join(ROOT, 'docs/benchmarks'), { recursive: true });
+    writeFileSync(join(ROOT, 'docs/benchmarks/capacity.svg'), capacityChart(rows, shardCounts));
+    writeBenchmarkSection('capacity', markdown);
+  }
   process.stdout.write(`${markdown}\n`);
 }
 
@@ -226,20 +235,20 @@ function renderSection(rows: readonly SummaryRow[], results: readonly Measuremen
     )} | ${fmt(of.map((r) => r.keptUpShare * 100), 0, ' %')} | ${fmt(of.map((r) => r.lagSlopeMsPerSecond), 0)} | ${fmt(of.map((r) => r.cpuSecondsPerMb * 1000), 2)} | ${fmt(
       of.map((r) => r.cpuShare),
       2,
-    )} | ${fmt(of.map((r) => r.maxRssMb), 0)} | ${fmt(of.map((r) => r.loopDelayP99Ms), 0)} | ${fmt(of.map((r) => r.getRecordsPerSecond), 0)} | ${fmt(of.map((r) => r.standInCpuShare), 2)} | ${row.shardsPerCore.toFixed(0)} |`;
+    )} | ${fmt(of.map((r) => r.maxRssMb), 0)} | ${fmt(of.map((r) => r.loopDelayP99Ms), 0)} | ${fmt(of.map((r) => r.getRecordsPerSecond + (r.fanOutEventsPerSecond ?? 0)), 0)} | ${fmt(of.map((r) => r.standInCpuShare), 2)} | ${row.shardsPerCore.toFixed(0)} |`;
   });
   return [
     '## Capacity (bench/capacity)',
     '',
     `Machine: ${machine()}. Command: \`${COMMAND}\` (BENCH_SHARDS=${shardCounts.join(',')}, BENCH_SECONDS=${SECONDS}, BENCH_WARMUP_SECONDS=${WARMUP_SECONDS}, BENCH_RUNS=${runs}).`,
-    `A local stand-in for Kinesis (\`bench/capacity/stand-in\`, in the benchmark's process) delivers 2,000 records of 1 KiB per second on every shard (2 MB/s, a shard's read limit) and answers at most 5 GetRecords per second per shard; each reader runs in its own process from LATEST, measured for ${SECONDS} s after a ${WARMUP_SECONDS} s warm-up. Median [min–max] of up to ${runs} runs (see the ranges), variants interleaved. CPU is the reader process's \`process.cpuUsage()\`; MB are payload megabytes (10⁶ B); lag slope is how fast (records arrived − records handled) grows, in ms of a shard's data per second (0 = keeps up; 1000 = reads nothing); kept up = records handled / records arrived. Shards per core = 1 / (CPU s per MB × 2.048 MB/s).`,
+    `A local stand-in for Kinesis (\`bench/capacity/stand-in\`, in the benchmark's process) delivers 2,000 records of 1 KiB per second on every shard (2 MB/s, a shard's read limit) and answers at most 5 GetRecords per second per shard; for the fan-out reader (\`--adapter efo\`, SubscribeToShard over HTTP/1.1, as for any \`http://\` endpoint) it pushes an event whenever records arrived, at most one per 200 ms and 2 MiB/s per subscription; each reader runs in its own process from LATEST, measured for ${SECONDS} s after a ${WARMUP_SECONDS} s warm-up. Median [min–max] of up to ${runs} runs (see the ranges), variants interleaved. CPU is the reader process's \`process.cpuUsage()\`; MB are payload megabytes (10⁶ B); lag slope is how fast (records arrived − records handled) grows, in ms of a shard's data per second (0 = keeps up; 1000 = reads nothing); kept up = records handled / records arrived. Shards per core = 1 / (CPU s per MB × 2.048 MB/s).`,
     '',
-    '| reader | shards | records/s | kept up | lag slope (ms/s) | CPU ms / MB | CPU (cores) | max RSS (MB) | event-loop p99 (ms) | GetRecords/s | stand-in CPU (cores) | shards per core at 2 MB/s |',
+    '| reader | shards | records/s | kept up | lag slope (ms/s) | CPU ms / MB | CPU (cores) | max RSS (MB) | event-loop p99 (ms) | GetRecords (fan-out: events) /s | stand-in CPU (cores) | shards per core at 2 MB/s |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...table,
     ...(failures.length === 0 ? [] : ['', `Failed runs: ${failures.join('; ')}.`]),
     '',
-    '![Capacity: CPU per MB and lag slope by shard count, shardline and the floor](benchmarks/capacity.svg)',
+    '![Capacity: CPU per MB and lag slope by shard count, shardline (polling and fan-out) and the floor](benchmarks/capacity.svg)',
     '',
     ...answer(rows, results),
   ].join('\n');
@@ -262,9 +271,22 @@ function answer(rows: readonly SummaryRow[], results: readonly Measurement[]): s
     '- **The default memory budget** (`--max-buffered-bytes`, 6 MiB) gives each shard at least a 256 KiB share per call once more than 24 shards read: about 168 records of 1 KiB per call, and at 5 calls per second at most ~840 records/s per shard, less than the 2,000 that arrive. A process reading more than 24 full-rate shards needs a larger budget: about 0.3 MB of counted bytes per shard (base64 payload + 128 B per record) for every 100 ms a batch is held (the GetRecords round trip plus the handler), e.g. 32–64 MiB for 128 shards.',
     '- **Checkpoints per batch in a file** (`--checkpoints file:…`): every checkpoint rewrites the whole file and fsyncs it (and the folder), one at a time; at ~20 ms per write (this disk) a process makes at most ~50 checkpoints per second over all its shards, and a batch is acknowledged only once its checkpoint is written. Checkpoint every few seconds (`checkpoint: { every: \'5s\' }`) or use DynamoDB beyond a few shards.',
     '',
+    ...fanOutLine(rows, ours),
     `The stand-in is not the bottleneck: it spent ${median(results.filter((r) => r.recordsPerSecond > 0).map((r) => (r.standInCpuShare / (r.recordsPerSecond * RECORD_BYTES)) * 1e9)).toFixed(1)} ms of CPU per MB (median over all measurements; per MB handled by the reader), against ${ours === undefined ? '?' : (ours.cpuSecondsPerMb * 1000).toFixed(0)} ms for shardline.`,
     '',
     `Caveat: this machine was shared with other jobs during the run (1-minute load average ${load.length === 0 ? 'not recorded' : `${Math.min(...load).toFixed(0)}–${Math.max(...load).toFixed(0)}`} on 2 cores), so every reader got a fraction of a core: wall-clock figures (records/s, kept up, lag slope, event-loop delay) show starvation, not the readers' capacity, beyond a few shards; CPU per MB (CPU time of the reader itself) is the figure that carries over, and readers that fall behind read larger pages, which lowers it. Re-run on an idle machine to see where each reader stops keeping up.`,
+  ];
+}
+
+/** The fan-out reader beside polling (both checkpointing every 5 s), when it was measured. */
+function fanOutLine(rows: readonly SummaryRow[], polling: SummaryRow | undefined): string[] {
+  const efo = rows.filter((r) => r.variant === 'shardline-efo');
+  if (efo.length === 0) return [];
+  const cpu = (r: SummaryRow): string => `${(r.cpuSecondsPerMb * 1000).toFixed(0)} ms at ${r.shards}`;
+  const pollingRows = rows.filter((r) => r.variant === (polling?.variant ?? 'shardline-5s'));
+  return [
+    `**Enhanced fan-out** (\`--adapter efo\`, checkpoints every 5 s): ${efo.map(cpu).join(', ')} shards of CPU per MB, against ${pollingRows.map(cpu).join(', ')} for polling; lag slope ${efo.map((r) => `${r.lagSlopeMsPerSecond.toFixed(0)} at ${r.shards}`).join(', ')} ms/s. Against the stand-in it runs over HTTP/1.1 (the SDK's HTTP/2 handler is used only for \`https://\` endpoints), so the HTTP/2 framing and flow control of Kinesis are not part of these figures.`,
+    '',
   ];
 }
 

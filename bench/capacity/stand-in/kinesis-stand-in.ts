@@ -1,6 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo } from 'node:net';
+import { SubscribeEventBuilder } from './event-frames';
+import { FanOutStandIn, type FanOutStats } from './fan-out-stand-in';
 import { PageBuilder, positionOf, sequenceNumber } from './page-builder';
+import { StandInFault } from './stand-in-fault';
 
 /** Settings of a {@link KinesisStandIn}. */
 export interface StandInOptions {
@@ -20,6 +23,14 @@ export interface StandInOptions {
   readonly recordsPerShard?: number;
   /** GetRecords calls allowed per shard and second; more are answered ProvisionedThroughputExceededException. 0 = no limit. Default 5. */
   readonly getRecordsPerSecondPerShard?: number;
+  /** Enhanced fan-out: least time between two events of a subscription. Default 200. */
+  readonly eventIntervalMs?: number;
+  /** Enhanced fan-out: a subscription ends normally this long after it started. Default 300,000 (5 minutes, as on Kinesis). */
+  readonly subscriptionMs?: number;
+  /** Enhanced fan-out: record data bytes a subscription may push per second (Kinesis: 2 MiB per shard and consumer). 0 = no cap. Default 2,097,152. */
+  readonly fanOutBytesPerSecondPerShard?: number;
+  /** Enhanced fan-out: least time between two SubscribeToShard calls of a (consumer, shard), else LimitExceededException. Default 1,000 (0 = none). */
+  readonly minSubscribeIntervalMs?: number;
   /** Loopback port; 0 = any free one. */
   readonly port?: number;
   /** Told of requests it does not serve (an operation the adapter calls that the stand-in lacks). */
@@ -35,8 +46,10 @@ export interface StandInStats {
   readonly getRecordsCalls: number;
   readonly throttled: number;
   readonly bodyBytes: number;
-  /** Shards that were asked for records at least once. */
+  /** Shards that were asked for records (GetRecords) or sent an event (SubscribeToShard) at least once. */
   readonly shardsRead: number;
+  /** Enhanced fan-out: SubscribeToShard calls streamed, events written and their bytes. */
+  readonly fanOut: FanOutStats;
   /** Per operation, number of calls. */
   readonly operations: Readonly<Record<string, number>>;
 }
@@ -46,6 +59,8 @@ interface ShardState {
   readonly id: string;
   served: number;
   getRecordsCalls: number;
+  /** SubscribeToShard events written for this shard. */
+  events: number;
   /** Start times of the last calls (a ring of `getRecordsPerSecondPerShard`), for the call-rate limit. */
   readonly calls: number[];
   nextCall: number;
@@ -54,15 +69,6 @@ interface ShardState {
 const MAX_RECORDS_PER_CALL = 10_000;
 const MAX_BYTES_PER_CALL = 10 * 1024 * 1024;
 const MAX_HASH_KEY = 2n ** 128n - 1n;
-
-class StandInFault extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /**
  * A Kinesis stand-in for capacity benchmarks: an HTTP/1.1 server on loopback that speaks the Kinesis JSON protocol
@@ -85,6 +91,7 @@ export class KinesisStandIn {
   private throttled = 0;
   private bodyBytes = 0;
   private readonly operations: Record<string, number> = {};
+  private readonly fanOut: FanOutStandIn;
 
   constructor(private readonly options: StandInOptions) {
     const recordBytes = options.recordBytes ?? 1024;
@@ -101,9 +108,36 @@ export class KinesisStandIn {
       id: `shardId-${String(index).padStart(12, '0')}`,
       served: 0,
       getRecordsCalls: 0,
+      events: 0,
       calls: new Array<number>(Math.max(1, this.callsPerSecond)).fill(-Infinity),
       nextCall: 0,
     }));
+    const fanOutBytesPerSecond = options.fanOutBytesPerSecondPerShard ?? 2 * 1024 * 1024;
+    const maxRecordsPerEvent = Math.min(this.maxRecordsPerCall, fanOutBytesPerSecond > 0 ? Math.max(1, Math.floor(fanOutBytesPerSecond / dataBytes)) : MAX_RECORDS_PER_CALL);
+    this.fanOut = new FanOutStandIn(
+      {
+        streamName: options.streamName,
+        streamArn: this.arn(),
+        recordsPerSecond: Number.isFinite(this.recordsPerSecond) ? Math.max(0, this.recordsPerSecond) : 0,
+        shardIndex: (id) => this.shard(id).index,
+        startPosition: (index, type, sequence, timestamp) => this.startPosition(this.shards[index] as ShardState, type, sequence, timestamp),
+        available: (now) => this.available(now),
+        arrivalMs: (position) => this.arrivalMs(position),
+        served: (index, next) => {
+          const shard = this.shards[index] as ShardState;
+          shard.events++;
+          if (next > shard.served) shard.served = next;
+        },
+      },
+      new SubscribeEventBuilder(this.pages, maxRecordsPerEvent),
+      {
+        eventIntervalMs: options.eventIntervalMs ?? 200,
+        subscriptionMs: options.subscriptionMs ?? 300_000,
+        readBytesPerSecond: fanOutBytesPerSecond,
+        dataBytes,
+        minSubscribeIntervalMs: options.minSubscribeIntervalMs ?? 1_000,
+      },
+    );
   }
 
   /** `http://127.0.0.1:PORT` once started. */
@@ -131,6 +165,7 @@ export class KinesisStandIn {
     const server = this.server;
     if (server === undefined) return;
     this.server = undefined;
+    this.fanOut.closeAll();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
@@ -146,15 +181,16 @@ export class KinesisStandIn {
     let shardsRead = 0;
     for (const shard of this.shards) {
       served += shard.served;
-      if (shard.getRecordsCalls > 0) shardsRead++;
+      if (shard.getRecordsCalls > 0 || shard.events > 0) shardsRead++;
     }
     return {
       produced: this.available(now) * this.shards.length,
       served,
       getRecordsCalls: this.getRecordsCalls,
       throttled: this.throttled,
-      bodyBytes: this.bodyBytes,
+      bodyBytes: this.bodyBytes + this.fanOut.stats().eventBytes,
       shardsRead,
+      fanOut: this.fanOut.stats(),
       operations: { ...this.operations },
     };
   }
@@ -168,6 +204,7 @@ export class KinesisStandIn {
       this.operations[operation] = (this.operations[operation] ?? 0) + 1;
       try {
         const input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
+        if (operation === 'SubscribeToShard') return this.fanOut.subscribe(input, response);
         const body = this.answer(operation, input);
         this.send(response, 200, body);
         if (operation === 'GetRecords') response.once('finish', () => this.pages.release(body));
@@ -208,12 +245,15 @@ export class KinesisStandIn {
             EnhancedMonitoring: [{ ShardLevelMetrics: [] }],
             EncryptionType: 'NONE',
             OpenShardCount: this.shards.length,
-            ConsumerCount: 0,
+            ConsumerCount: this.fanOut.stats().subscriptions > 0 ? 1 : 0,
           },
         });
-      default:
+      default: {
+        const answer = this.fanOut.answer(operation, input);
+        if (answer !== undefined) return json(answer);
         this.options.onUnknown?.(operation);
         throw new StandInFault('UnknownOperationException', `the capacity stand-in does not serve ${operation}`);
+      }
     }
   }
 
@@ -259,31 +299,30 @@ export class KinesisStandIn {
   private getShardIterator(input: Record<string, unknown>): string {
     this.checkStream(input);
     const shard = this.shard(input.ShardId);
+    return `stand-in/${shard.index}/${this.startPosition(shard, input.ShardIteratorType, input.StartingSequenceNumber, input.Timestamp)}`;
+  }
+
+  /** The position an iterator type (or StartingPosition.Type) names on `shard`. */
+  private startPosition(shard: ShardState, type: unknown, startingSequenceNumber: unknown, timestamp: unknown): number {
     const now = Date.now();
-    let position: number;
-    switch (input.ShardIteratorType) {
+    switch (type) {
       case 'TRIM_HORIZON':
-        position = 0;
-        break;
+        return 0;
       case 'LATEST':
-        position = this.available(now);
-        break;
+        return this.available(now);
       case 'AT_SEQUENCE_NUMBER':
       case 'AFTER_SEQUENCE_NUMBER': {
-        const at = positionOf(String(input.StartingSequenceNumber));
+        const at = positionOf(String(startingSequenceNumber));
         if (at === undefined || at.shardIndex !== shard.index) throw new StandInFault('InvalidArgumentException', `bad StartingSequenceNumber for ${shard.id}`);
-        position = at.position + (input.ShardIteratorType === 'AFTER_SEQUENCE_NUMBER' ? 1 : 0);
-        break;
+        return at.position + (type === 'AFTER_SEQUENCE_NUMBER' ? 1 : 0);
       }
       case 'AT_TIMESTAMP': {
-        const seconds = Number(input.Timestamp);
-        position = Math.max(0, Math.min(this.available(now), Math.ceil(((seconds * 1000 - this.startedAt) * this.recordsPerSecond) / 1000) + this.initialRecords));
-        break;
+        const seconds = Number(timestamp);
+        return Math.max(0, Math.min(this.available(now), Math.ceil(((seconds * 1000 - this.startedAt) * this.recordsPerSecond) / 1000) + this.initialRecords));
       }
       default:
-        throw new StandInFault('InvalidArgumentException', `ShardIteratorType ${String(input.ShardIteratorType)} is not supported`);
+        throw new StandInFault('InvalidArgumentException', `ShardIteratorType ${String(type)} is not supported`);
     }
-    return `stand-in/${shard.index}/${position}`;
   }
 
   private getRecords(input: Record<string, unknown>): Buffer {

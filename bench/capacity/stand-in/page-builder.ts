@@ -87,25 +87,40 @@ export class PageBuilder {
   page(shardIndex: number, position: number, count: number, arrivalMs: (position: number) => number, nextIterator: string, millisBehindLatest: number): Buffer {
     const head = Buffer.from('{"Records":[', 'latin1');
     const tail = Buffer.from(`],"NextShardIterator":"${nextIterator}","MillisBehindLatest":${Math.max(0, Math.round(millisBehindLatest))}}`, 'latin1');
-    const recordsLength = count === 0 ? 0 : count * this.recordChars - 1;
+    const recordsLength = this.recordsLength(count);
     const length = head.length + recordsLength + tail.length;
     // Large bodies come from a pool (fresh 10 MB buffers cost page faults on every call); see release().
     const body = length >= POOLED_BYTES ? (this.pool.pop() ?? Buffer.allocUnsafe(this.pooledCapacity)).subarray(0, length) : Buffer.allocUnsafe(length);
     head.copy(body, 0);
-    this.run.copy(body, head.length, 0, recordsLength);
-    let at = head.length;
-    for (let i = 0; i < count; i++) {
-      writeDigits(body, at + this.sequenceOffset + 2, SHARD_DIGITS, shardIndex);
-      writeDigits(body, at + this.sequenceOffset + SEQUENCE_DIGITS - POSITION_DIGITS, POSITION_DIGITS, position + i);
-      // seconds.millis: 10 digits, a dot, 3 digits
-      const ms = Math.round(arrivalMs(position + i));
-      writeDigits(body, at + this.timestampOffset, TIMESTAMP_CHARS - 4, Math.floor(ms / 1000));
-      body[at + this.timestampOffset + TIMESTAMP_CHARS - 4] = 0x2e;
-      writeDigits(body, at + this.timestampOffset + TIMESTAMP_CHARS - 3, 3, ms % 1000);
-      at += this.recordChars;
-    }
+    this.writeRecords(body, head.length, shardIndex, position, count, arrivalMs);
     tail.copy(body, head.length + recordsLength);
     return body;
+  }
+
+  /** Bytes {@link writeRecords} writes for `count` records (commas between them, none after the last). */
+  recordsLength(count: number): number {
+    return count === 0 ? 0 : count * this.recordChars - 1;
+  }
+
+  /**
+   * Writes `count` records of shard `shardIndex` from `position` on, as JSON objects separated by commas (the inside
+   * of a `Records` array), into `target` at `offset`; returns the bytes written ({@link recordsLength}).
+   */
+  writeRecords(target: Buffer, offset: number, shardIndex: number, position: number, count: number, arrivalMs: (position: number) => number): number {
+    const length = this.recordsLength(count);
+    this.run.copy(target, offset, 0, length);
+    let at = offset;
+    for (let i = 0; i < count; i++) {
+      writeDigits(target, at + this.sequenceOffset + 2, SHARD_DIGITS, shardIndex);
+      writeDigits(target, at + this.sequenceOffset + SEQUENCE_DIGITS - POSITION_DIGITS, POSITION_DIGITS, position + i);
+      // seconds.millis: 10 digits, a dot, 3 digits
+      const ms = Math.round(arrivalMs(position + i));
+      writeDigits(target, at + this.timestampOffset, TIMESTAMP_CHARS - 4, Math.floor(ms / 1000));
+      target[at + this.timestampOffset + TIMESTAMP_CHARS - 4] = 0x2e;
+      writeDigits(target, at + this.timestampOffset + TIMESTAMP_CHARS - 3, 3, ms % 1000);
+      at += this.recordChars;
+    }
+    return length;
   }
 
   /** Gives a body of {@link page} back once it was sent (large ones are reused). */

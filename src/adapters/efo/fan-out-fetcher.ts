@@ -6,6 +6,7 @@ import { type SubscribeResult } from '../../metrics/metrics-recorder';
 import { type StartSpec } from '../polling/kinesis-calls';
 import { toDiscoveredChildren, type FetchedPage, type FetcherContext, type ShardFetcher } from '../polling/shard-fetcher';
 import { type FanOutSession } from './fan-out-session';
+import { RawEventRecords } from './raw-event-records';
 import { permissionError } from './stream-consumers';
 import { classifySubscribeError, type SubscribeErrorKind } from './subscribe-error-kind';
 
@@ -22,6 +23,8 @@ interface Subscription {
   readonly events: AsyncIterator<SubscribeToShardEventStream>;
   readonly detach: () => void;
   readonly startedAt: number;
+  /** The records of its events, taken out before the SDK decodes them. */
+  readonly raw: RawEventRecords;
 }
 
 /** The SDK ends the event stream quietly on RST_STREAM and GOAWAY: an end this early is taken for a broken stream. */
@@ -94,6 +97,7 @@ export class FanOutFetcher implements ShardFetcher {
         }
         const event = step.value.SubscribeToShardEvent;
         if (event === undefined) continue; // a member of the union this version does not know
+        const records = subscription.raw.take(event.Records);
         const children = toDiscoveredChildren(event.ChildShards, this.context.shardId);
         if (children.length === 0 && (event.ContinuationSequenceNumber === undefined || event.ContinuationSequenceNumber === null)) {
           throw new SourceError('SubscribeToShard sent an event with neither a ContinuationSequenceNumber nor ChildShards', { shardId: this.context.shardId });
@@ -101,10 +105,10 @@ export class FanOutFetcher implements ShardFetcher {
         this.failuresInARow = 0;
         if (children.length > 0) {
           this.drop();
-          return { records: event.Records ?? [], millisBehindLatest: event.MillisBehindLatest, shardEnded: true, childShards: children };
+          return { records, millisBehindLatest: event.MillisBehindLatest, shardEnded: true, childShards: children };
         }
         this.handedContinuation = event.ContinuationSequenceNumber;
-        return { records: event.Records ?? [], millisBehindLatest: event.MillisBehindLatest, shardEnded: false };
+        return { records, millisBehindLatest: event.MillisBehindLatest, shardEnded: false };
       } catch (error) {
         if (this.closed || signal.aborted) throw error;
         await this.recover(error, signal);
@@ -137,16 +141,17 @@ export class FanOutFetcher implements ShardFetcher {
     const watchdog = setTimeout(() => controller.abort(new IdleSubscriptionError(`no event within ${this.session.idleTimeoutMs} ms of SubscribeToShard`)), this.session.idleTimeoutMs);
     this.lastSubscribeAt = Date.now();
     const generation = ++this.generation;
+    const raw = new RawEventRecords();
     try {
-      const out = await this.session.subscribeClient.send(new SubscribeToShardCommand({ ConsumerARN: consumerArn, ShardId: shardId, StartingPosition: position }), {
-        abortSignal: controller.signal,
-      });
+      const command = new SubscribeToShardCommand({ ConsumerARN: consumerArn, ShardId: shardId, StartingPosition: position });
+      raw.install(command);
+      const out = await this.session.subscribeClient.send(command, { abortSignal: controller.signal });
       const stream = out.EventStream;
       if (stream === undefined) throw new SourceError('SubscribeToShard answered without an event stream', { shardId });
       this.count('ok');
       this.context.log.debug(`Subscribed (${describePosition(position)})`);
       this.subscribed = true;
-      this.subscription = { generation, controller, events: stream[Symbol.asyncIterator](), detach, startedAt: this.lastSubscribeAt };
+      this.subscription = { generation, controller, events: stream[Symbol.asyncIterator](), detach, startedAt: this.lastSubscribeAt, raw };
       return this.subscription;
     } catch (error) {
       detach();
