@@ -2,6 +2,7 @@ import { type SubscribeToShardCommand } from '@aws-sdk/client-kinesis';
 import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { type WireRecord } from '../polling/record-converter';
+import { jsonText } from '../polling/json-text';
 
 /** Bytes of an event-stream message's prelude (total length, headers length, prelude CRC) and of its trailing CRC. */
 const PRELUDE_BYTES = 12;
@@ -138,7 +139,7 @@ export class RecordsSplitter extends Transform {
     if (headers[':message-type'] !== 'event' || headers[':event-type'] !== 'SubscribeToShardEvent') return message;
     let body: { Records?: RawWireRecord[] };
     try {
-      body = JSON.parse(message.toString('utf8', PRELUDE_BYTES + headersLength, total - CRC_BYTES)) as { Records?: RawWireRecord[] };
+      body = JSON.parse(jsonText(message.subarray(PRELUDE_BYTES + headersLength, total - CRC_BYTES))) as { Records?: RawWireRecord[] };
     } catch {
       return message; // the SDK reports the bad body
     }

@@ -1,7 +1,7 @@
 import { GetRecordsCommand, type GetRecordsCommandInput, type GetRecordsCommandOutput, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { isAscii } from 'node:buffer';
 import { Readable } from 'node:stream';
 import { BodyBufferPool } from './body-buffer-pool';
+import { jsonText } from './json-text';
 import { type WireRecord } from './record-converter';
 
 /** The buffers bodies are read into, shared by every GetRecords of the process (a body is decoded as soon as it arrived). */
@@ -58,23 +58,14 @@ async function readBody(body: Readable, length: number | undefined): Promise<str
           overflow.push(chunk);
         }
       }
-      return decode(overflow === undefined ? whole.subarray(0, offset) : Buffer.concat(overflow));
+      return jsonText(overflow === undefined ? whole.subarray(0, offset) : Buffer.concat(overflow));
     } finally {
       BODY_BUFFERS.give(whole); // the text is a copy: nothing refers to these bytes any more
     }
   }
   const chunks: Buffer[] = [];
   for await (const chunk of body) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return decode(Buffer.concat(chunks));
-}
-
-/**
- * UTF-8 text of a body. A GetRecords body is nearly always pure ASCII (base64 payloads, digits; Kinesis escapes
- * nothing else unless a partition key holds non-ASCII characters): for ASCII bytes Latin-1 decoding gives the same
- * text and costs about a quarter of UTF-8 decoding, which was the largest single cost of reading a page.
- */
-function decode(bytes: Buffer): string {
-  return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
+  return jsonText(Buffer.concat(chunks));
 }
 
 /**
