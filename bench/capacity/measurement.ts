@@ -48,6 +48,11 @@ export interface SummaryRow {
   readonly maxRssMb: number;
   /** 1 / (CPU s per MB × 2.048 MB/s): shards one core carries at full rate, from the CPU per MB measured here. */
   readonly shardsPerCore: number;
+  /** Records handled / records arrived. */
+  readonly keptUpShare: number;
+  readonly recordsPerSecond: number;
+  /** Cores busy. */
+  readonly cpuShare: number;
 }
 
 /** Bytes per second a shard delivers at full rate, in MB (10^6 B). */
@@ -92,6 +97,9 @@ export function summarize(results: readonly Measurement[], shardCounts: readonly
           lagSlopeMsPerSecond: median(of.map((r) => r.lagSlopeMsPerSecond)),
           maxRssMb: median(of.map((r) => r.maxRssMb).filter((v) => !Number.isNaN(v))),
           shardsPerCore: 1 / (cpuSecondsPerMb * MB_PER_SECOND_PER_SHARD),
+          keptUpShare: median(of.map((r) => r.keptUpShare)),
+          recordsPerSecond: median(of.map((r) => r.recordsPerSecond)),
+          cpuShare: median(of.map((r) => r.cpuShare)),
         },
       ];
     }),

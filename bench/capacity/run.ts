@@ -26,6 +26,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeBenchmarkSection } from '../write-results';
+import { capacityAnswer } from './answer';
 import { capacityChart } from './chart';
 import { type ProbeSample } from './probe';
 import { KinesisStandIn } from './stand-in/kinesis-stand-in';
@@ -45,7 +46,6 @@ const WRITE = process.env.BENCH_WRITE !== '0';
 const RECORD_BYTES = 1024;
 const BYTES_PER_SECOND_PER_SHARD = 2_048_000;
 const STREAM = 'capacity';
-const COMMAND = 'npm run build && node -r ./dist/cli/register.js bench/capacity/run.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -240,7 +240,7 @@ function renderSection(rows: readonly SummaryRow[], results: readonly Measuremen
   return [
     '## Capacity (bench/capacity)',
     '',
-    `Machine: ${machine()}. Command: \`${COMMAND}\` (BENCH_SHARDS=${shardCounts.join(',')}, BENCH_SECONDS=${SECONDS}, BENCH_WARMUP_SECONDS=${WARMUP_SECONDS}, BENCH_RUNS=${runs}).`,
+    `Machine: ${machine()}. Command: \`npm run build && BENCH_SHARDS=${shardCounts.join(',')} BENCH_SECONDS=${SECONDS} BENCH_WARMUP_SECONDS=${WARMUP_SECONDS} BENCH_RUNS=${runs} BENCH_VARIANTS=${[...new Set(rows.map((r) => r.variant))].join(',')} node -r ./dist/cli/register.js bench/capacity/run.ts\`.`,
     `A local stand-in for Kinesis (\`bench/capacity/stand-in\`, in the benchmark's process) delivers 2,000 records of 1 KiB per second on every shard (2 MB/s, a shard's read limit) and answers at most 5 GetRecords per second per shard; for the fan-out reader (\`--adapter efo\`, SubscribeToShard over HTTP/1.1, as for any \`http://\` endpoint) it pushes an event whenever records arrived, at most one per 200 ms and 2 MiB/s per subscription; each reader runs in its own process from LATEST, measured for ${SECONDS} s after a ${WARMUP_SECONDS} s warm-up. Median [min–max] of up to ${runs} runs (see the ranges), variants interleaved. CPU is the reader process's \`process.cpuUsage()\`; MB are payload megabytes (10⁶ B); lag slope is how fast (records arrived − records handled) grows, in ms of a shard's data per second (0 = keeps up; 1000 = reads nothing); kept up = records handled / records arrived. Shards per core = 1 / (CPU s per MB × 2.048 MB/s).`,
     '',
     '| reader | shards | records/s | kept up | lag slope (ms/s) | CPU ms / MB | CPU (cores) | max RSS (MB) | event-loop p99 (ms) | GetRecords (fan-out: events) /s | stand-in CPU (cores) | shards per core at 2 MB/s |',
@@ -250,44 +250,8 @@ function renderSection(rows: readonly SummaryRow[], results: readonly Measuremen
     '',
     '![Capacity: CPU per MB and lag slope by shard count, shardline (polling and fan-out) and the floor](benchmarks/capacity.svg)',
     '',
-    ...answer(rows, results),
+    ...capacityAnswer(rows, results, RECORD_BYTES),
   ].join('\n');
-}
-
-/** The paragraph the scaling guide quotes, from the medians, and what bounds a process besides its CPU. */
-function answer(rows: readonly SummaryRow[], results: readonly Measurement[]): string[] {
-  const smallest = Math.min(...rows.map((r) => r.shards));
-  const at = (variant: VariantName, shards = smallest): SummaryRow | undefined => rows.find((r) => r.variant === variant && r.shards === shards);
-  const ours = at('shardline-5s') ?? at('shardline');
-  const floor = at('floor');
-  const load = results.map((r) => r.loadAverage1m).filter((v): v is number => v !== undefined);
-  const perCore = ours === undefined ? 0 : ours.shardsPerCore;
-  return [
-    `**How many shards one process can carry.** At 2 MB/s per shard, shardline's polling adapter spends ${ours === undefined ? '?' : (ours.cpuSecondsPerMb * 1000).toFixed(0)} ms of CPU per MB read (${smallest} shards${floor === undefined ? '' : `; the plain loop ${(floor.cpuSecondsPerMb * 1000).toFixed(0)} ms`}), so one core carries about **${perCore.toFixed(0)} shards at full rate** at best (the target of 50 per core is not met): the CPU per MB was higher at 32 shards and more (${rows
-      .filter((r) => r.variant === (ours?.variant ?? 'shardline') && r.shards > smallest)
-      .map((r) => `${(r.cpuSecondsPerMb * 1000).toFixed(0)} ms at ${r.shards}`)
-      .join(', ')}), measured while the readers fell behind on this busy machine (per-call and per-shard work spread over fewer records), so it is an upper bound until re-measured on an idle machine. A Node process runs its JavaScript on one core, so plan on about ${Math.floor(perCore / 5) * 5} full-rate shards per process, proportionally more for shards that carry less (at 0.5 MB/s about 4× as many: an idle shard costs 1 GetRecords per second), and spread larger streams over several processes (leases, docs/scaling.md). Two limits come before the CPU:`,
-    '',
-    '- **The default memory budget** (`--max-buffered-bytes`, 6 MiB) gives each shard at least a 256 KiB share per call once more than 24 shards read: about 168 records of 1 KiB per call, and at 5 calls per second at most ~840 records/s per shard, less than the 2,000 that arrive. A process reading more than 24 full-rate shards needs a larger budget: about 0.3 MB of counted bytes per shard (base64 payload + 128 B per record) for every 100 ms a batch is held (the GetRecords round trip plus the handler), e.g. 32–64 MiB for 128 shards.',
-    '- **Checkpoints per batch in a file** (`--checkpoints file:…`): every checkpoint rewrites the whole file and fsyncs it (and the folder), one at a time; at ~20 ms per write (this disk) a process makes at most ~50 checkpoints per second over all its shards, and a batch is acknowledged only once its checkpoint is written. Checkpoint every few seconds (`checkpoint: { every: \'5s\' }`) or use DynamoDB beyond a few shards.',
-    '',
-    ...fanOutLine(rows, ours),
-    `The stand-in is not the bottleneck: it spent ${median(results.filter((r) => r.recordsPerSecond > 0).map((r) => (r.standInCpuShare / (r.recordsPerSecond * RECORD_BYTES)) * 1e9)).toFixed(1)} ms of CPU per MB (median over all measurements; per MB handled by the reader), against ${ours === undefined ? '?' : (ours.cpuSecondsPerMb * 1000).toFixed(0)} ms for shardline.`,
-    '',
-    `Caveat: this machine was shared with other jobs during the run (1-minute load average ${load.length === 0 ? 'not recorded' : `${Math.min(...load).toFixed(0)}–${Math.max(...load).toFixed(0)}`} on 2 cores), so every reader got a fraction of a core: wall-clock figures (records/s, kept up, lag slope, event-loop delay) show starvation, not the readers' capacity, beyond a few shards; CPU per MB (CPU time of the reader itself) is the figure that carries over, and readers that fall behind read larger pages, which lowers it. Re-run on an idle machine to see where each reader stops keeping up.`,
-  ];
-}
-
-/** The fan-out reader beside polling (both checkpointing every 5 s), when it was measured. */
-function fanOutLine(rows: readonly SummaryRow[], polling: SummaryRow | undefined): string[] {
-  const efo = rows.filter((r) => r.variant === 'shardline-efo');
-  if (efo.length === 0) return [];
-  const cpu = (r: SummaryRow): string => `${(r.cpuSecondsPerMb * 1000).toFixed(0)} ms at ${r.shards}`;
-  const pollingRows = rows.filter((r) => r.variant === (polling?.variant ?? 'shardline-5s'));
-  return [
-    `**Enhanced fan-out** (\`--adapter efo\`, checkpoints every 5 s): ${efo.map(cpu).join(', ')} shards of CPU per MB, against ${pollingRows.map(cpu).join(', ')} for polling; lag slope ${efo.map((r) => `${r.lagSlopeMsPerSecond.toFixed(0)} at ${r.shards}`).join(', ')} ms/s. Against the stand-in it runs over HTTP/1.1 (the SDK's HTTP/2 handler is used only for \`https://\` endpoints), so the HTTP/2 framing and flow control of Kinesis are not part of these figures.`,
-    '',
-  ];
 }
 
 void main().catch((error: unknown) => {
