@@ -11,6 +11,7 @@ import {
   type AttributeValue,
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { type CheckpointPosition } from '../core/checkpoint-position';
 import { CheckpointError, ConfigurationError, LeaseLostError } from '../core/errors';
 import { sleep } from '../core/sleep';
@@ -377,6 +378,8 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
 function createDynamoDbClient(options: DynamoDbCheckpointStoreOptions): DynamoDBClient {
   const config: DynamoDBClientConfig = {
     region: options.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? 'us-east-1',
+    // Without timeouts an endpoint that accepts and never answers holds a call (a start, a renewal) for ever.
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 10_000 }),
   };
   const endpoint = options.endpoint;
   if (endpoint !== undefined) config.endpoint = endpoint;

@@ -1,5 +1,5 @@
 import { Observable, type Subscriber } from 'rxjs';
-import { LeaseLostError, ShardlineError, SourceError } from '../../core/errors';
+import { LeaseLostError, ShardlineError, SourceError, StartupError } from '../../core/errors';
 import { createLogger, type Logger } from '../../core/logger';
 import { type EventOutcome, type ShardEvent } from '../../core/shard-event';
 import { type CheckpointSentinel, type StoredShard } from '../../checkpoint-stores/checkpoint-store';
@@ -120,6 +120,13 @@ export class PollingRecordSource implements RecordSource {
   }
 }
 
+/** The start-up failure of a checkpoint store that did not answer in time. */
+function storeTimeout(description: string, startupTimeoutMs: number, what: string): StartupError {
+  return new StartupError(
+    `the checkpoint store ${description} ${what} within --startup-timeout-ms ${startupTimeoutMs}; check its endpoint (AWS_ENDPOINT_URL_DYNAMODB, --region) or the checkpoint folder, or raise --startup-timeout-ms`,
+  );
+}
+
 function callsOptions(options: PollingRecordSourceOptions, timers: RunTimers, logger: Logger): KinesisCallsOptions {
   return {
     client: options.client,
@@ -196,8 +203,10 @@ class PollingRun implements ReaderHost {
       const startupTimeoutMs = this.options.startupTimeoutMs ?? 30_000;
       const deadline = Date.now() + startupTimeoutMs;
       await this.calls.checkStream(startupTimeoutMs, this.runSignal);
-      await this.options.checkpointStore.open();
-      this.stored = new Map((await this.options.checkpointStore.list()).map((s) => [s.shardId, s]));
+      const store = this.options.checkpointStore;
+      await this.timers.beforeDeadline(store.open(), deadline, () => storeTimeout(store.description, startupTimeoutMs, 'did not open'));
+      const listed = await this.timers.beforeDeadline(store.list(), deadline, () => storeTimeout(store.description, startupTimeoutMs, 'did not list its checkpoints'));
+      this.stored = new Map(listed.map((s) => [s.shardId, s]));
       for (const shard of this.stored.values()) {
         if (shard.checkpoint?.sequenceNumber === 'SHARD_END') this.done.add(shard.shardId);
       }

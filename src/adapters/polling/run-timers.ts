@@ -67,6 +67,25 @@ export class RunTimers {
     return { signal: controller.signal, dispose: () => this.pending.delete(abort) };
   }
 
+  /**
+   * Settles as `work` does, or rejects with `timeout()` once the epoch-ms `deadline` passes first (for start-up steps
+   * that must not wait for ever). Stopping the run clears the timer; the result is then `work`'s.
+   */
+  beforeDeadline<T>(work: Promise<T>, deadline: number, timeout: () => Error): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.pending.delete(finish);
+      };
+      const timer = setTimeout(() => {
+        finish();
+        reject(timeout());
+      }, Math.max(0, deadline - Date.now()));
+      this.pending.add(finish);
+      work.then(resolve, reject).finally(finish);
+    });
+  }
+
   /** Ends every wait now (and aborts every signal); later waits end at once. */
   cancelAll(): void {
     this.cancelled = true;

@@ -1,7 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer, type Socket } from 'node:net';
+import { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { kinesaliteEndpoint } from '../../harness/endpoints';
-import { tempDir, uniqueName } from './polling-test-kit';
+import { createStream, localKinesis, tempDir, uniqueName } from './polling-test-kit';
 
 jest.setTimeout(120_000);
 
@@ -24,6 +26,42 @@ function lines(stderr: string): string[] {
 }
 
 describe('polling start-up failures (built CLI)', () => {
+  it('gives up on a lease table endpoint that accepts and never answers after --startup-timeout-ms, one line, exit 1', async () => {
+    const stream = uniqueName('silent-table');
+    const client = localKinesis(kinesaliteEndpoint());
+    await createStream(client, stream, 1);
+    client.destroy();
+    // A DynamoDB endpoint that takes connections and never says a word.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => void sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const started = Date.now();
+    try {
+      const child = spawn(
+        process.execPath,
+        [join(ROOT, 'bin/shardline.js'), 'run', join(__dirname, 'fixtures/kill9.consumer.ts'), '--adapter', 'polling', '--region', 'us-east-1', '--endpoint', kinesaliteEndpoint(), '--stream', stream, '--checkpoints', 'dynamodb:silent-leases', '--startup-timeout-ms', '3000'],
+        {
+          cwd: ROOT,
+          env: { ...process.env, SHARDLINE_IT_STREAM: stream, SHARDLINE_IT_OUT: join(tempDir(), 'out'), AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${(silent.address() as AddressInfo).port}` },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const killer = setTimeout(() => child.kill('SIGKILL'), 45_000); // before the fix it waited for ever
+      const code = await new Promise<number | string | null>((resolve) => child.once('exit', (c, signal) => resolve(signal ?? c)));
+      clearTimeout(killer);
+      expect({ code, sockets: sockets.size > 0 }).toEqual({ code: 1, sockets: true });
+      expect(Date.now() - started).toBeLessThan(30_000);
+      // The run had started (its log says so); the last line says what failed and what to check.
+      const errorLines = lines(stderr);
+      expect(errorLines[errorLines.length - 1]).toMatch(/^shardline: the checkpoint store dynamodb:silent-leases\b.* did not open within --startup-timeout-ms 3000; check its endpoint \(AWS_ENDPOINT_URL_DYNAMODB/);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
   it('gives up on an unreachable endpoint after --startup-timeout-ms with one line naming the endpoint, exit 1', () => {
     const result = runCli(['--endpoint', 'http://127.0.0.1:1', '--startup-timeout-ms', '2000', '--stream', uniqueName('nowhere')]);
     expect(result.status).toBe(1);
