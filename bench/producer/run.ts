@@ -9,12 +9,14 @@
  *
  * Env: BENCH_RECORDS (100000), BENCH_NAIVE_RECORDS (5000), BENCH_RUNS (5), BENCH_WARMUP_RECORDS (20000),
  * BENCH_PORT (25390), BENCH_ONLY (run only the variants whose name contains it, or one of its |-separated parts; no
- * table is written).
+ * table is written), BENCH_CPU_PROFILE_DIR (write a CPU profile of each timed run's timed region there).
  */
 import { CreateStreamCommand, GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, PutRecordCommand, PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { spawn, type ChildProcess, execSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { Session } from 'node:inspector/promises';
 import { connect } from 'node:net';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createKinesisClient } from '../../src/kinesis/create-kinesis-client';
@@ -27,6 +29,7 @@ const NAIVE_N = Number(process.env.BENCH_NAIVE_RECORDS ?? 5_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const WARMUP_N = Number(process.env.BENCH_WARMUP_RECORDS ?? 20_000);
 const PORT = Number(process.env.BENCH_PORT ?? 25390);
+const PROFILE_DIR = process.env.BENCH_CPU_PROFILE_DIR;
 const STREAM = 'bench';
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -230,15 +233,36 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-async function timedRun(variant: Variant, records: number, input: Input, check: boolean): Promise<{ rate: number; cpu: number; placement: string }> {
+/**
+ * BENCH_CPU_PROFILE_DIR: starts a CPU profile of the timed region only (not the input, kinesalite's start or the
+ * read-back), one file per timed run. The returned function stops it and writes the file; call it after the CPU is
+ * read, so that writing the profile is not counted (stopping is still sampled: a `dispatch` frame under `post`).
+ */
+async function startProfile(name: string | undefined): Promise<() => Promise<void>> {
+  if (PROFILE_DIR === undefined || name === undefined) return async () => {};
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    mkdirSync(PROFILE_DIR, { recursive: true });
+    writeFileSync(path.join(PROFILE_DIR, `${name.replace(/[^A-Za-z0-9]+/g, '-')}-${Date.now()}.cpuprofile`), JSON.stringify(profile));
+  };
+}
+
+async function timedRun(variant: Variant, records: number, input: Input, check: boolean, profileName?: string): Promise<{ rate: number; cpu: number; placement: string }> {
   const slice: Input = { data: input.data.slice(0, records), keys: input.keys.slice(0, records) };
   const { server, client } = await freshStream();
   try {
+    const stopProfile = await startProfile(profileName);
     const cpuBefore = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     await variant(client, slice);
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const cpu = process.cpuUsage(cpuBefore);
+    await stopProfile();
     let placement = '';
     if (check) {
       const { records: read, misplaced } = await checkShards(client);
@@ -264,7 +288,7 @@ async function main(): Promise<void> {
   for (let run = 0; run < RUNS; run++) {
     // Interleaved: each round runs every variant once, so that a slower moment of the machine hits all of them.
     for (const { name, records, variant, checkShards: check } of selected) {
-      const result = await timedRun(variant, records, input, check === true && run === RUNS - 1);
+      const result = await timedRun(variant, records, input, check === true && run === RUNS - 1, name);
       const entry = results.get(name)!;
       entry.rates.push(result.rate);
       entry.cpus.push(result.cpu);

@@ -17,6 +17,23 @@ import {
 } from './kpl-format';
 import { writeVarint } from './protobuf-wire';
 
+/** What a cleared slot of the record table holds (so that it does not keep a payload alive). */
+const EMPTY = Buffer.alloc(0);
+
+/** A copy of `array` with twice the room. */
+function grow(array: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const bigger = new Int32Array(array.length * 2);
+  bigger.set(array);
+  return bigger;
+}
+
+/** FNV-1a over the UTF-16 code units of `key`: the dedup index's hash (not stored, not a format). */
+function stringHash(key: string): number {
+  let hash = 0x811c9dc5 | 0;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  return hash;
+}
+
 /** Longest ASCII key written with a byte loop rather than `Buffer#write`. */
 const SHORT_ASCII_KEY = 64;
 
@@ -82,20 +99,31 @@ export class KplAggregator {
   /** Upper bound on the number of user records per aggregate. */
   readonly maxRecords: number;
 
-  private readonly partitionKeyIndexes = new Map<string, number>();
-  private readonly partitionKeys: string[] = [];
-  private readonly partitionKeyLengths: number[] = [];
+  // The tables are kept from one aggregate to the next (a count, not a new array, says how much is in use), so that
+  // packing a record allocates nothing once they have grown to an aggregate's size.
+  /** Partition key table: the distinct keys, their UTF-8 lengths and their string hashes (for the dedup index). */
+  private partitionKeys: string[] = [];
+  private partitionKeyLengths = new Int32Array(64);
+  private partitionKeyHashes = new Int32Array(64);
+  private partitionKeyCount = 0;
+  /** Open-addressing index of the partition key table: slot → key index, valid when its stamp is the generation. */
+  private keySlots = new Int32Array(128);
+  private keyStamps = new Int32Array(128);
+  private generation = 1;
   private readonly explicitHashKeyIndexes = new Map<string, number>();
   private readonly explicitHashKeys: string[] = [];
   private readonly explicitHashKeyLengths: number[] = [];
-  private readonly recordData: Buffer[] = [];
-  private readonly recordPartitionKeyIndexes: number[] = [];
-  private readonly recordExplicitHashKeyIndexes: number[] = [];
+  /** The user records: data, partition key index, explicit hash key index (-1: none). */
+  private recordData: Buffer[] = [];
+  private recordPartitionKeyIndexes = new Int32Array(64);
+  private recordExplicitHashKeyIndexes = new Int32Array(64);
+  private recordCount = 0;
   private protobufLength = 0;
 
   // Result of the last measure() call, consumed by commit().
   private measuredPartitionKeyIndex = 0;
   private measuredPartitionKeyLength = -1;
+  private measuredPartitionKeyHash = 0;
   private measuredExplicitHashKeyIndex = -1;
   private measuredExplicitHashKeyLength = -1;
 
@@ -117,17 +145,17 @@ export class KplAggregator {
 
   /** Number of user records currently buffered. */
   get count(): number {
-    return this.recordData.length;
+    return this.recordCount;
   }
 
   /** Whether no user record is buffered. */
   get isEmpty(): boolean {
-    return this.recordData.length === 0;
+    return this.recordCount === 0;
   }
 
   /** Exact `data.length` that {@link KplAggregator.flush} would produce now (0 when empty). */
   get size(): number {
-    return this.recordData.length === 0 ? 0 : KPL_OVERHEAD_BYTES + this.protobufLength;
+    return this.recordCount === 0 ? 0 : KPL_OVERHEAD_BYTES + this.protobufLength;
   }
 
   /**
@@ -147,7 +175,7 @@ export class KplAggregator {
    * @throws KplFormatError if the record is invalid
    */
   canAdd(record: KplUserRecord): boolean {
-    return this.recordData.length < this.maxRecords && this.sizeWith(record) <= this.maxBytes;
+    return this.recordCount < this.maxRecords && this.sizeWith(record) <= this.maxBytes;
   }
 
   /**
@@ -159,7 +187,7 @@ export class KplAggregator {
    */
   tryAdd(record: KplUserRecord): boolean {
     const added = this.measure(record);
-    const count = this.recordData.length;
+    const count = this.recordCount;
     if (count < this.maxRecords && KPL_OVERHEAD_BYTES + this.protobufLength + added <= this.maxBytes) {
       this.commit(record, added);
       return true;
@@ -190,7 +218,7 @@ export class KplAggregator {
    * @returns the aggregate, or `undefined` if no record is buffered
    */
   flush(): KplAggregate | undefined {
-    const count = this.recordData.length;
+    const count = this.recordCount;
     if (count === 0) return undefined;
 
     const protobufEnd = KPL_MAGIC_LENGTH + this.protobufLength;
@@ -203,7 +231,8 @@ export class KplAggregator {
 
     const partitionKeys = this.partitionKeys;
     const partitionKeyLengths = this.partitionKeyLengths;
-    for (let i = 0; i < partitionKeys.length; i++) {
+    const partitionKeyCount = this.partitionKeyCount;
+    for (let i = 0; i < partitionKeyCount; i++) {
       const key = partitionKeys[i]!;
       const length = partitionKeyLengths[i]!;
       buf[pos++] = TAG_PARTITION_KEY_TABLE;
@@ -241,7 +270,8 @@ export class KplAggregator {
       }
       buf[pos++] = TAG_RECORD_DATA;
       pos = writeVarint(buf, pos, data.length);
-      pos += data.copy(buf, pos);
+      buf.set(data, pos); // a builtin: much cheaper than Buffer#copy for records of a few hundred bytes
+      pos += data.length;
     }
 
     if (pos !== protobufEnd) {
@@ -259,15 +289,20 @@ export class KplAggregator {
 
   /** Discards every buffered user record without encoding them. */
   clear(): void {
-    this.partitionKeyIndexes.clear();
-    this.partitionKeys.length = 0;
-    this.partitionKeyLengths.length = 0;
-    this.explicitHashKeyIndexes.clear();
-    this.explicitHashKeys.length = 0;
-    this.explicitHashKeyLengths.length = 0;
-    this.recordData.length = 0;
-    this.recordPartitionKeyIndexes.length = 0;
-    this.recordExplicitHashKeyIndexes.length = 0;
+    // Drop the references (the payloads and keys can be collected) but keep the arrays' room for the next aggregate.
+    this.recordData.fill(EMPTY, 0, this.recordCount);
+    this.partitionKeys.fill('', 0, this.partitionKeyCount);
+    this.recordCount = 0;
+    this.partitionKeyCount = 0;
+    if (++this.generation === 0x7fffffff) {
+      this.generation = 1;
+      this.keyStamps.fill(0);
+    }
+    if (this.explicitHashKeys.length > 0) {
+      this.explicitHashKeyIndexes.clear();
+      this.explicitHashKeys.length = 0;
+      this.explicitHashKeyLengths.length = 0;
+    }
     this.protobufLength = 0;
   }
 
@@ -276,14 +311,16 @@ export class KplAggregator {
     const { partitionKey, explicitHashKey, data } = record;
     let added = 0;
 
-    let partitionKeyIndex = this.partitionKeyIndexes.get(partitionKey);
-    if (partitionKeyIndex === undefined) {
-      if (typeof partitionKey !== 'string' || partitionKey.length === 0) {
-        throw new KplFormatError('user record partitionKey must be a non-empty string');
-      }
+    if (typeof partitionKey !== 'string' || partitionKey.length === 0) {
+      throw new KplFormatError('user record partitionKey must be a non-empty string');
+    }
+    const hash = stringHash(partitionKey);
+    let partitionKeyIndex = this.findPartitionKey(partitionKey, hash);
+    if (partitionKeyIndex < 0) {
       const length = utf8Length(partitionKey);
-      partitionKeyIndex = this.partitionKeys.length;
+      partitionKeyIndex = this.partitionKeyCount;
       this.measuredPartitionKeyLength = length;
+      this.measuredPartitionKeyHash = hash;
       added += 1 + varintSize(length) + length;
     } else {
       this.measuredPartitionKeyLength = -1;
@@ -319,21 +356,62 @@ export class KplAggregator {
 
   /** Appends `record` using the lookups of the immediately preceding measure() call. */
   private commit(record: KplUserRecord, added: number): void {
-    if (this.measuredPartitionKeyLength >= 0) {
-      this.partitionKeyIndexes.set(record.partitionKey, this.measuredPartitionKeyIndex);
-      this.partitionKeys.push(record.partitionKey);
-      this.partitionKeyLengths.push(this.measuredPartitionKeyLength);
-    }
+    if (this.measuredPartitionKeyLength >= 0) this.addPartitionKey(record.partitionKey, this.measuredPartitionKeyLength, this.measuredPartitionKeyHash);
     if (this.measuredExplicitHashKeyLength >= 0) {
       const explicitHashKey = record.explicitHashKey!;
       this.explicitHashKeyIndexes.set(explicitHashKey, this.measuredExplicitHashKeyIndex);
       this.explicitHashKeys.push(explicitHashKey);
       this.explicitHashKeyLengths.push(this.measuredExplicitHashKeyLength);
     }
-    this.recordData.push(record.data);
-    this.recordPartitionKeyIndexes.push(this.measuredPartitionKeyIndex);
-    this.recordExplicitHashKeyIndexes.push(this.measuredExplicitHashKeyIndex);
+    const count = this.recordCount;
+    if (count === this.recordPartitionKeyIndexes.length) {
+      this.recordPartitionKeyIndexes = grow(this.recordPartitionKeyIndexes);
+      this.recordExplicitHashKeyIndexes = grow(this.recordExplicitHashKeyIndexes);
+    }
+    this.recordData[count] = record.data;
+    this.recordPartitionKeyIndexes[count] = this.measuredPartitionKeyIndex;
+    this.recordExplicitHashKeyIndexes[count] = this.measuredExplicitHashKeyIndex;
+    this.recordCount = count + 1;
     this.protobufLength += added;
+  }
+
+  /** Index of `key` in the partition key table of the current aggregate, or -1. */
+  private findPartitionKey(key: string, hash: number): number {
+    const mask = this.keySlots.length - 1;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      if (this.keyStamps[slot] !== this.generation) return -1;
+      const index = this.keySlots[slot]!;
+      if (this.partitionKeyHashes[index] === hash && this.partitionKeys[index] === key) return index;
+    }
+  }
+
+  /** Appends a key to the partition key table and its index (kept at most half full). */
+  private addPartitionKey(key: string, length: number, hash: number): void {
+    const index = this.partitionKeyCount;
+    if (index === this.partitionKeyLengths.length) {
+      this.partitionKeyLengths = grow(this.partitionKeyLengths);
+      this.partitionKeyHashes = grow(this.partitionKeyHashes);
+    }
+    this.partitionKeys[index] = key;
+    this.partitionKeyLengths[index] = length;
+    this.partitionKeyHashes[index] = hash;
+    this.partitionKeyCount = index + 1;
+    if (this.partitionKeyCount * 2 > this.keySlots.length) this.rebuildKeyIndex(this.keySlots.length * 2);
+    else this.indexKey(index, hash);
+  }
+
+  private indexKey(index: number, hash: number): void {
+    const mask = this.keySlots.length - 1;
+    let slot = hash & mask;
+    while (this.keyStamps[slot] === this.generation) slot = (slot + 1) & mask;
+    this.keySlots[slot] = index;
+    this.keyStamps[slot] = this.generation;
+  }
+
+  private rebuildKeyIndex(slots: number): void {
+    this.keySlots = new Int32Array(slots);
+    this.keyStamps = new Int32Array(slots);
+    for (let i = 0; i < this.partitionKeyCount; i++) this.indexKey(i, this.partitionKeyHashes[i]!);
   }
 
   /** Encoded size of an aggregate holding only `record` (already validated by measure()). */

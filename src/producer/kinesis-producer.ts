@@ -96,8 +96,8 @@ export interface ProducerStats {
   readonly kinesisRecords: number;
 }
 
-type Resolve = (result: PutResult) => void;
-type Reject = (error: Error) => void;
+/** A `put`'s resolving function: a result delivers it, a rejected promise fails it. */
+type Resolve = (result: PutResult | PromiseLike<PutResult>) => void;
 
 function ignoreResult(): void {
   // Aggregates settle through their members; putMany records through their call.
@@ -169,13 +169,13 @@ class Entry implements PutRecordsRequestEntry {
     readonly explicitHashKey: string | undefined,
     /** Data + partition key bytes. */
     readonly bytes: number,
+    /** Settles a `put`: called with its result, or with a rejected promise (no reject function is kept per record). */
     readonly resolve: Resolve,
-    readonly reject: Reject,
     /** Aggregated mode: the user records inside, in order (undefined for a user record). */
     readonly members: Entry[] | undefined,
     /** Aggregated mode: the shard the aggregate was packed for. */
     readonly shardId: string | undefined,
-    /** The `putMany` call the record belongs to (undefined for a `put`, which settles through resolve/reject). */
+    /** The `putMany` call the record belongs to (undefined for a `put`, which settles through resolve). */
     readonly call: PutManyCall | undefined,
     /** Index of the record in its `putMany` call. */
     readonly index: number,
@@ -199,12 +199,11 @@ function captureMany(resolve: (result: PutManyResult) => void): void {
   capturedManyResolve = resolve;
 }
 
-// `new Promise(capture)` hands the resolving functions over without a closure per `put`.
+// `new Promise(capture)` hands the resolve function over without a closure per `put`. Only resolve is kept: a failed
+// `put` is resolved with a rejected promise, so a record in the queue holds one function, not two.
 let capturedResolve: Resolve = ignoreResult;
-let capturedReject: Reject = ignoreResult;
-function capture(resolve: Resolve, reject: Reject): void {
+function capture(resolve: Resolve): void {
   capturedResolve = resolve;
-  capturedReject = reject;
 }
 
 /** The open aggregate of one predicted shard. */
@@ -433,7 +432,7 @@ export class KinesisProducer {
           return;
         }
       }
-      const entry = new Entry(buffer, record.partitionKey, record.explicitHashKey, bytes, ignoreResult, ignoreResult, undefined, undefined, call, i);
+      const entry = new Entry(buffer, record.partitionKey, record.explicitHashKey, bytes, ignoreResult, undefined, undefined, call, i);
       if (this.options.aggregate) this.route(entry);
       else this.enqueue(entry);
     }
@@ -514,7 +513,7 @@ export class KinesisProducer {
   /** Queues a record already counted in queuedRecords/queuedBytes. */
   private accept(data: Buffer, partitionKey: string, explicitHashKey: string | undefined, bytes: number): Promise<PutResult> {
     const promise = new Promise<PutResult>(capture);
-    const entry = new Entry(data, partitionKey, explicitHashKey, bytes, capturedResolve, capturedReject, undefined, undefined, undefined, 0);
+    const entry = new Entry(data, partitionKey, explicitHashKey, bytes, capturedResolve, undefined, undefined, undefined, 0);
     if (this.options.aggregate) this.route(entry);
     else this.enqueue(entry);
     return promise;
@@ -713,11 +712,27 @@ export class KinesisProducer {
         if (this.lastSequenceByKey.size > 100_000) this.lastSequenceByKey.clear();
         this.lastSequenceByKey.set(outbound.partitionKey, sequenceNumber);
       }
-      this.settle(outbound, sequenceNumber, shardId, undefined, attempts, undefined);
+      this.settle(outbound, sequenceNumber, shardId, attempts, undefined);
       return;
     }
+    // An aggregate's members: settled in one pass, with the counters and the waiters updated once for all of them.
     const members = outbound.members;
-    for (let i = 0; i < members.length; i++) this.settle(members[i]!, sequenceNumber, shardId, i, attempts, undefined);
+    let count = 0;
+    let bytes = 0;
+    for (let i = 0; i < members.length; i++) {
+      const user = members[i]!;
+      if (user.settled) continue;
+      user.settled = true;
+      count++;
+      bytes += user.bytes;
+      if (user.call !== undefined) user.call.succeeded(user.index, sequenceNumber, shardId, i);
+      else user.resolve({ sequenceNumber, shardId, subSequenceNumber: i, attempts });
+    }
+    this.queuedRecords -= count;
+    this.queuedBytes -= bytes;
+    this.delivered += count;
+    this.deliveredBytesTotal += bytes;
+    this.afterSettle();
   }
 
   private fail(outbound: Entry, message: string, cause: unknown): void {
@@ -733,11 +748,11 @@ export class KinesisProducer {
 
   /** Settles one user record as failed. */
   private settleFailed(user: Entry, error: ProducerError): void {
-    this.settle(user, undefined, undefined, undefined, 0, error);
+    this.settle(user, undefined, undefined, 0, error);
   }
 
-  /** Settles one user record: delivered (sequenceNumber and shardId set) or failed (error set). */
-  private settle(user: Entry, sequenceNumber: string | undefined, shardId: string | undefined, subSequenceNumber: number | undefined, attempts: number, error: ProducerError | undefined): void {
+  /** Settles one user record sent on its own (not in an aggregate): delivered (sequenceNumber and shardId set) or failed (error set). */
+  private settle(user: Entry, sequenceNumber: string | undefined, shardId: string | undefined, attempts: number, error: ProducerError | undefined): void {
     if (user.settled) return;
     user.settled = true;
     this.queuedRecords--;
@@ -745,13 +760,18 @@ export class KinesisProducer {
     if (error === undefined) {
       this.delivered++;
       this.deliveredBytesTotal += user.bytes;
-      if (user.call !== undefined) user.call.succeeded(user.index, sequenceNumber!, shardId!, subSequenceNumber);
-      else user.resolve(subSequenceNumber === undefined ? { sequenceNumber: sequenceNumber!, shardId: shardId!, attempts } : { sequenceNumber: sequenceNumber!, shardId: shardId!, subSequenceNumber, attempts });
+      if (user.call !== undefined) user.call.succeeded(user.index, sequenceNumber!, shardId!, undefined);
+      else user.resolve({ sequenceNumber: sequenceNumber!, shardId: shardId!, attempts });
     } else {
       this.failed++;
       if (user.call !== undefined) user.call.failed(user.index, error);
-      else user.reject(error);
+      else user.resolve(Promise.reject(error));
     }
+    this.afterSettle();
+  }
+
+  /** After records settled: lets waiting `put`s in while there is room, and resolves `flush()`es once nothing is queued. */
+  private afterSettle(): void {
     while (this.waiters.length > 0 && this.hasRoom(this.waiters[0]!.bytes)) {
       const waiter = this.waiters.shift()!;
       if (waiter.reserve) {
@@ -827,7 +847,7 @@ export class KinesisProducer {
     slot.members = [];
     // The outer record carries the shard's starting hash key, so it lands on the shard every member maps to.
     const bytes = aggregate.data.length + Buffer.byteLength(aggregate.partitionKey, 'utf8');
-    this.enqueue(new Entry(aggregate.data, aggregate.partitionKey, slot.shard.startingHashKey, bytes, ignoreResult, ignoreResult, members, slot.shard.shardId, undefined, 0));
+    this.enqueue(new Entry(aggregate.data, aggregate.partitionKey, slot.shard.startingHashKey, bytes, ignoreResult, members, slot.shard.shardId, undefined, 0));
   }
 
   /** During a flush: emits the open aggregates once the current synchronous run of puts is over (not one per record). */

@@ -109,20 +109,26 @@ function writeAscii(body: Buffer, pos: number, text: string): number {
 }
 
 const BASE64 = Uint8Array.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', (c) => c.charCodeAt(0));
+/** The two base64 characters of every 12-bit value, first character in the high byte. */
+const BASE64_PAIRS = Uint16Array.from({ length: 4096 }, (_, v) => (BASE64[v >>> 6]! << 8) | BASE64[v & 63]!);
 
 /** Above this many bytes (aggregates), one native call encodes faster than the loop. */
 const NATIVE_BASE64_BYTES = 1024;
 
 /** Writes `data` as standard padded base64; returns the position after it. */
 function writeBase64(body: Buffer, pos: number, data: Buffer): number {
+  // Measured in bench/producer: encoding aggregates with the loop too (no temporary string) saved no CPU.
   if (data.length > NATIVE_BASE64_BYTES) return pos + body.write(data.toString('base64'), pos, 'latin1');
   const whole = data.length - (data.length % 3);
   for (let i = 0; i < whole; i += 3) {
+    // Three bytes are four characters: two look-ups of 12 bits, each giving two characters.
     const triple = (data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!;
-    body[pos] = BASE64[triple >>> 18]!;
-    body[pos + 1] = BASE64[(triple >>> 12) & 63]!;
-    body[pos + 2] = BASE64[(triple >>> 6) & 63]!;
-    body[pos + 3] = BASE64[triple & 63]!;
+    const high = BASE64_PAIRS[triple >>> 12]!;
+    const low = BASE64_PAIRS[triple & 4095]!;
+    body[pos] = high >>> 8;
+    body[pos + 1] = high & 255;
+    body[pos + 2] = low >>> 8;
+    body[pos + 3] = low & 255;
     pos += 4;
   }
   const rest = data.length - whole;

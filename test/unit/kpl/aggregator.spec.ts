@@ -104,6 +104,28 @@ describe('KplAggregator round trips', () => {
     expect(tableSizes(second.data).partitionKeys).toBe(1);
   });
 
+  it('reuses its tables across aggregates: keys deduplicated within each aggregate only, through index growth', () => {
+    const aggregator = new KplAggregator({ maxBytes: 10_000_000 });
+    for (let round = 0; round < 3; round++) {
+      // 700 distinct keys (the key index grows several times), each used twice, in an order that differs per round.
+      const keys = Array.from({ length: 700 }, (_, i) => `r${round % 2}-key-${(i * 7919) % 700}`);
+      const records = [...keys, ...keys.slice().reverse()].map((key, i) => rec(key, `${round}:${i}`));
+      const aggregate = expectRoundTrip(records, aggregator);
+      expect(tableSizes(aggregate.data).partitionKeys).toBe(700);
+      expect(aggregator.isEmpty).toBe(true);
+    }
+  });
+
+  it('tells apart keys whose index slots collide, and keys of a previous aggregate are not taken as present', () => {
+    const aggregator = new KplAggregator();
+    // Single characters: many share an index slot modulo the table size; each must keep its own table entry.
+    const keys = Array.from({ length: 60 }, (_, i) => String.fromCharCode(0x41 + i));
+    const first = expectRoundTrip([...keys, ...keys].map((key, i) => rec(key, String(i))), aggregator);
+    expect(tableSizes(first.data).partitionKeys).toBe(60);
+    const second = expectRoundTrip([rec('Z', 'z'), rec('A', 'a')], aggregator);
+    expect(tableSizes(second.data).partitionKeys).toBe(2);
+  });
+
   it('owns its output buffer (not a slice of the shared pool)', () => {
     const { data } = aggregateOne([rec('a', 'x')]);
     expect(data.byteOffset).toBe(0);

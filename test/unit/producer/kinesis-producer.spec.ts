@@ -209,6 +209,51 @@ describe('KinesisProducer', () => {
     expect(seen.size).toBe(n);
   });
 
+  it('aggregated put on a partial failure: a retried aggregate settles each member once with its own position, a failed one rejects each member, none is dropped', async () => {
+    const fake = new FakeKinesis(4);
+    const [, retried, failing] = fake.shards.map((s) => s.start.toString());
+    // Shard 1's aggregates fail once (retried), shard 2's fail for good (KMS access denied is not retried).
+    fake.entryFault = (entry, attempt) => {
+      if (entry.ExplicitHashKey === retried && attempt === 1) return 'ProvisionedThroughputExceededException';
+      if (entry.ExplicitHashKey === failing) return 'KMSAccessDeniedException';
+      return undefined;
+    };
+    const p = producer(fake, { aggregate: true, maxAggregateBytes: 4 * 1024 });
+    const n = 1500;
+    const keys = Array.from({ length: n }, (_, i) => `key-${i}`);
+    const outcomes = await Promise.allSettled(keys.map((key, i) => p.put(Buffer.from(`record ${i}`), key)));
+    await p.flush();
+
+    // Where each record really is: aggregate (outer record) and position inside it.
+    const landed = new Map<string, { sequenceNumber: string; shardId: string; subSequenceNumber: number }>();
+    for (const outer of fake.stored) {
+      deaggregate(outer.data).forEach((user, index) => {
+        expect(landed.has(user.partitionKey)).toBe(false); // stored once
+        landed.set(user.partitionKey, { sequenceNumber: outer.sequenceNumber, shardId: outer.shardId, subSequenceNumber: index });
+      });
+    }
+    let delivered = 0;
+    let failed = 0;
+    outcomes.forEach((outcome, i) => {
+      const shardId = fake.shardOf(FakeKinesis.hashOf(keys[i]!));
+      if (shardId === fake.shards[2]!.shardId) {
+        expect(outcome.status).toBe('rejected');
+        expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(ProducerError);
+        expect(String((outcome as PromiseRejectedResult).reason)).toContain('KMSAccessDeniedException');
+        expect(landed.has(keys[i]!)).toBe(false);
+        failed++;
+      } else {
+        expect(outcome.status).toBe('fulfilled');
+        const result = (outcome as PromiseFulfilledResult<PutResult>).value;
+        expect(result).toEqual({ ...landed.get(keys[i]!), attempts: shardId === fake.shards[1]!.shardId ? 2 : 1 });
+        delivered++;
+      }
+    });
+    expect(failed).toBeGreaterThan(100);
+    expect(delivered).toBe(landed.size);
+    expect(p.stats()).toMatchObject({ deliveredRecords: delivered, failedRecords: failed, queuedRecords: 0, queuedBytes: 0 });
+  });
+
   it('after a split it sends the members of a misrouted aggregate again, so a KCL reader (which drops records outside its shard) gets every record', async () => {
     const fake = new FakeKinesis(1);
     const p = producer(fake, { aggregate: true, maxAggregateBytes: 8 * 1024 });
