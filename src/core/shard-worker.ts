@@ -202,7 +202,7 @@ export class ShardWorker {
   }
 
   private observer(metrics: MetricsRecorder): NonNullable<BatchRunnerDeps['observe']> {
-    const shard = { application: this.deps.definition.options.applicationName, stream: this.deps.definition.options.streamName, shardId: this.shardId };
+    const shard = { application: this.deps.definition.options.applicationName, stream: this.lease.streamName, shardId: this.shardId };
     return {
       retried: () => metrics.handlerRetried?.(shard),
       skipped: (count) => metrics.recordsSkipped?.(shard, count),

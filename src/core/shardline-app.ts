@@ -20,6 +20,11 @@ export interface ShardlineAppOptions {
   readonly consumer: ConsumerClass;
   /** Where records come from (KCL, polling, in-memory). */
   readonly source: RecordSource;
+  /**
+   * The stream the source reads, when it is not the `@Consumer`'s `streamName` (the CLI's `--stream`): named in the
+   * start line and in the `stream` of every metric. Default: the `@Consumer`'s.
+   */
+  readonly streamName?: string;
   /** Services for the consumer's constructor, or replacements of registered ones (a mocked client in a test). */
   readonly providers?: readonly Provider[];
   /** Parent container. Default: tsyringe's global container (the app works in a child of it). */
@@ -127,7 +132,7 @@ export class ShardlineApp {
     const metered =
       options.metrics === undefined
         ? undefined
-        : new MeteredRecordSource(options.source, options.metrics, { application: definition.options.applicationName, stream: definition.options.streamName });
+        : new MeteredRecordSource(options.source, options.metrics, { application: definition.options.applicationName, stream: options.streamName ?? definition.options.streamName });
     const app = new ShardlineApp(metered === undefined ? options : { ...options, source: metered }, container, logger, ownsLogger, secrets, definition);
     app.metered = metered;
     app.run();
@@ -148,7 +153,7 @@ export class ShardlineApp {
   }
 
   private get appRef(): AppRef {
-    return { application: this.definition.options.applicationName, stream: this.definition.options.streamName };
+    return { application: this.definition.options.applicationName, stream: this.options.streamName ?? this.definition.options.streamName };
   }
 
   /** Shards with a live consumer instance. */
@@ -173,7 +178,7 @@ export class ShardlineApp {
   private run(): void {
     const { definition } = this;
     this.logger.info(
-      `Starting shardline consumer ${definition.name} (application ${definition.options.applicationName}, stream ${definition.options.streamName}, source ${this.options.source.name})`,
+      `Starting shardline consumer ${definition.name} (application ${definition.options.applicationName}, stream ${this.options.streamName ?? definition.options.streamName}, source ${this.options.source.name})`,
     );
     if (this.options.handleSignals === true) this.installSignalHandlers();
     this.options.metrics?.applicationStarted?.(this.appRef, this.options.source.name);

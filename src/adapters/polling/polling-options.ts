@@ -48,6 +48,8 @@ export interface PollingRecordSourceOptions {
   readonly maxBufferedBytes?: number;
   /** A budget shared with other sources of the process (the CLI gives one to all its consumers). Default: one per source. */
   readonly memoryBudget?: MemoryBudget;
+  /** The source's name in logs and in the `source` of metrics. Default `polling` (`efo` when reading by enhanced fan-out under the CLI). */
+  readonly sourceName?: string;
   /** Least time between two GetRecords calls of a shard that is behind (Kinesis allows 5 per second). Default 200. */
   readonly minPollIntervalMs?: number;
   /** Time between two GetRecords calls of a shard that is caught up (an empty page, or 0 ms behind). Default 1,000. */

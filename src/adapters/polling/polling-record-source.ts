@@ -51,11 +51,12 @@ const KINESIS_MAX_RECORDS = 10_000;
  * room; its `Limit` is shaped so that the records read and not yet acknowledged, across shards, stay within it.
  */
 export class PollingRecordSource implements RecordSource {
-  readonly name = 'polling';
+  readonly name: string;
   private run: PollingRun | undefined;
   private readonly budget: MemoryBudget;
 
   constructor(private readonly options: PollingRecordSourceOptions) {
+    this.name = options.sourceName ?? 'polling';
     this.budget = options.memoryBudget ?? new MemoryBudget(options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES);
   }
 

@@ -37,7 +37,7 @@ export const efoCliAdapter: CliAdapter = {
     forSource: (consumer, { streamName, region, client }, options, logger) => {
       const subscribeClient = createFanOutClient({ ...(region ? { region } : {}), ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
       const fanOut = new EnhancedFanOut({ streamName, consumerName: options.consumerName ?? consumer.options.applicationName, client, subscribeClient, logger });
-      return { shardFetcher: fanOut.fetcher, check: () => fanOut.prepare(), dispose: () => subscribeClient.destroy() };
+      return { shardFetcher: fanOut.fetcher, sourceName: 'efo', check: () => fanOut.prepare(), dispose: () => subscribeClient.destroy() };
     },
   }),
 };

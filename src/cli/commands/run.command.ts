@@ -114,6 +114,7 @@ async function run(modulePath: string, options: RunOptions, adapterGiven: boolea
           logger,
           handleSignals: setup.handleSignals,
           shutdownTimeoutMs: options.shutdownTimeoutMs,
+          ...(options.stream === undefined ? {} : { streamName: options.stream }),
           ...(secretProvider ? { secretProvider } : {}),
           ...(observability.recorder ? { metrics: observability.recorder } : {}),
         }),

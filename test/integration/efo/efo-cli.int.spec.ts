@@ -82,6 +82,8 @@ describe('shardline run --adapter efo and streams consumers (CLI)', () => {
     }
     expect(await exited).toBe(0);
     expect(stderr).toMatch(/Registered stream consumer cli-efo/);
+    // The start line names the stream read (--stream, not the decorator's) and the fan-out source.
+    expect(stderr).toContain(`, stream ${stream}, source efo)`);
 
     const listed = cli(['streams', 'consumers', stream, '--endpoint', kinesisEndpoint(), '--json']);
     expect(listed.status).toBe(0);

@@ -208,4 +208,22 @@ describe('ShardlineApp.start({ metrics })', () => {
       await app.stop();
     }
   });
+
+  it('labels every series with the stream actually read when the app is given one (the CLI\'s --stream)', async () => {
+    const prometheus = new PrometheusMetrics({ processMetrics: false, buildInfo: { version: 'test', adapter: 'memory' } });
+    const source = new InMemoryRecordSource('orders-eu');
+    const app = await ShardlineApp.start({ consumer: Metered, source, streamName: 'orders-eu', metrics: prometheus, logger: createLogger({ level: 'error' }) });
+    try {
+      await source.push('shardId-000000000001', [{ data: 'ok', partitionKey: 'k' }], 0);
+      await source.push(SHARD.shardId, [{ data: 'boom', partitionKey: 'k' }], 0).catch(() => undefined); // retried, then stops the shard
+      const text = await prometheus.render();
+      const eu = { application: 'metered', stream: 'orders-eu' };
+      expect(sample(text, 'shardline_records_total', { ...eu, shard: 'shardId-000000000001' })).toBe(1);
+      expect(sample(text, 'shardline_batches_total', { ...eu, result: 'ok' })).toBe(1);
+      expect(sample(text, 'shardline_handler_retries_total', eu)).toBeGreaterThanOrEqual(1);
+      expect(text).not.toContain('stream="orders"');
+    } finally {
+      await app.stop();
+    }
+  });
 });
