@@ -36,7 +36,9 @@ export function createFanOutClient(options: FanOutClientOptions = {}): KinesisCl
     region,
     requestHandler: http2
       ? new NodeHttp2Handler({ disableConcurrentStreams: true, nodeHttp2ConnectOptions: { settings: { initialWindowSize: windowBytes } } })
-      : new NodeHttpHandler({ connectionTimeout: 10_000 }),
+      : // Each subscription holds its connection for up to 5 minutes: the SDK's default of 50 sockets left every shard
+        // past the 50th waiting for a connection for ever.
+        new NodeHttpHandler({ connectionTimeout: 10_000, httpAgent: { keepAlive: true, maxSockets: Infinity }, httpsAgent: { keepAlive: true, maxSockets: Infinity } }),
     // The fan-out reader retries on its own, at most one call per second per shard (the SDK would retry at once).
     maxAttempts: 1,
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),

@@ -19,6 +19,8 @@ import { TEST_PORT_BASE } from '../../harness/endpoints';
 
 /** Smoke test of bench/capacity's Kinesis stand-in (the only part of the capacity benchmark that runs in CI). */
 
+jest.setTimeout(60_000); // the project's testTimeout is not applied to integration files
+
 const seen: Array<{ shardId: string; sequenceNumber: string; subSequenceNumber: number; bytes: number }> = [];
 
 @Consumer({ streamName: 'capacity', applicationName: 'capacity-smoke', checkpoint: 'batch' })
@@ -186,5 +188,15 @@ describe('capacity stand-in', () => {
     expect(unknown).toEqual([]);
     expect(standIn.stats().operations).toEqual(expect.objectContaining({ SubscribeToShard: 2, RegisterStreamConsumer: 1 }));
     expect(standIn.stats().getRecordsCalls).toBe(0);
+  });
+
+  it('reads more shards by fan-out than the 50 connections of the SDK\'s default HTTP/1.1 agent (each subscription holds one)', async () => {
+    standIn = new KinesisStandIn({ streamName: 'capacity', shardCount: 64, bytesPerSecondPerShard: 0, recordsPerShard: 20, port: TEST_PORT_BASE + 114 });
+    await standIn.start();
+    await readAll(standIn, 64 * 20, 'fan-out');
+    const perShard = new Map<string, number>();
+    for (const r of seen) perShard.set(r.shardId, (perShard.get(r.shardId) ?? 0) + 1);
+    expect({ shards: perShard.size, records: seen.length }).toEqual({ shards: 64, records: 1_280 });
+    expect([...perShard.values()].every((n) => n === 20)).toBe(true);
   });
 });
