@@ -18,7 +18,9 @@
  * BENCH_PORT (22600), BENCH_VARIANTS (shardline,shardline-5s,shardline-efo,floor), BENCH_PROFILE (a shard count: its shardline and
  * library children run with `node --cpu-prof`, profiles in BENCH_PROFILE_DIR, default /tmp/shardline-capacity-prof;
  * writes no results), BENCH_MAX_BUFFERED_BYTES (--max-buffered-bytes of the shardline readers; writes no results),
- * BENCH_WRITE=0 (prints the section on stdout, writes neither docs/benchmarks.md nor the chart).
+ * BENCH_WRITE=0 (prints the section on stdout, writes neither docs/benchmarks.md nor the chart), BENCH_FROM_LOG (re-renders
+ * the section from the stderr of earlier runs, concatenated), BENCH_COMMAND (the command line the section shows instead of
+ * the one derived from the environment: say how the logs were made).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
@@ -240,7 +242,7 @@ function renderSection(rows: readonly SummaryRow[], results: readonly Measuremen
   return [
     '## Capacity (bench/capacity)',
     '',
-    `Machine: ${machine()}. Command: \`npm run build && BENCH_SHARDS=${shardCounts.join(',')} BENCH_SECONDS=${SECONDS} BENCH_WARMUP_SECONDS=${WARMUP_SECONDS} BENCH_RUNS=${runs} BENCH_VARIANTS=${[...new Set(rows.map((r) => r.variant))].join(',')} node -r ./dist/cli/register.js bench/capacity/run.ts\`.`,
+    `Machine: ${machine()}. Command: ${process.env.BENCH_COMMAND ?? `\`npm run build && BENCH_SHARDS=${shardCounts.join(',')} BENCH_SECONDS=${SECONDS} BENCH_WARMUP_SECONDS=${WARMUP_SECONDS} BENCH_RUNS=${runs} BENCH_VARIANTS=${[...new Set(rows.map((r) => r.variant))].join(',')} node -r ./dist/cli/register.js bench/capacity/run.ts\``}.`,
     `A local stand-in for Kinesis (\`bench/capacity/stand-in\`, in the benchmark's process) delivers 2,000 records of 1 KiB per second on every shard (2 MB/s, a shard's read limit) and answers at most 5 GetRecords per second per shard; for the fan-out reader (\`--adapter efo\`, SubscribeToShard over HTTP/1.1, as for any \`http://\` endpoint) it pushes an event whenever records arrived, at most one per 200 ms and 2 MiB/s per subscription; each reader runs in its own process from LATEST, measured for ${SECONDS} s after a ${WARMUP_SECONDS} s warm-up. Median [min–max] of up to ${runs} runs (see the ranges), variants interleaved. CPU is the reader process's \`process.cpuUsage()\`; MB are payload megabytes (10⁶ B); lag slope is how fast (records arrived − records handled) grows, in ms of a shard's data per second (0 = keeps up; 1000 = reads nothing); kept up = records handled / records arrived. Shards per core = 1 / (CPU s per MB × 2.048 MB/s).`,
     '',
     '| reader | shards | records/s | kept up | lag slope (ms/s) | CPU ms / MB | CPU (cores) | max RSS (MB) | event-loop p99 (ms) | GetRecords (fan-out: events) /s | stand-in CPU (cores) | shards per core at 2 MB/s |',
