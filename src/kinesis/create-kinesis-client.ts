@@ -20,7 +20,10 @@ export interface KinesisClientOptions {
   readonly profile?: string;
   /** Maximum attempts the SDK itself makes per call (its own retry strategy); shardline's readers retry on top. Default 3. */
   readonly maxAttempts?: number;
-  /** Socket timeout per request, in milliseconds. Default 30 000. */
+  /**
+   * A call with no response within this many milliseconds fails with a `TimeoutError` (retried like any network
+   * error), and so does a response whose connection stays silent this long. Default 30 000.
+   */
   readonly requestTimeoutMs?: number;
   /**
    * Connections kept open to the endpoint at most (requests beyond wait for one). Default 256: the SDK's own default
@@ -51,7 +54,11 @@ export function createKinesisClient(options: KinesisClientOptions = {}): Kinesis
   const config: KinesisClientConfig = {
     region,
     requestHandler: new NodeHttpHandler({
+      // Without throwOnRequestTimeout the handler only logs a warning, and a call to an endpoint that accepts and
+      // never answers waits for ever (a stuck shard).
       requestTimeout: options.requestTimeoutMs ?? 30_000,
+      throwOnRequestTimeout: true,
+      socketTimeout: options.requestTimeoutMs ?? 30_000,
       connectionTimeout: 10_000,
       httpAgent: { keepAlive: true, maxSockets: options.maxSockets ?? DEFAULT_MAX_SOCKETS },
       httpsAgent: { keepAlive: true, maxSockets: options.maxSockets ?? DEFAULT_MAX_SOCKETS },

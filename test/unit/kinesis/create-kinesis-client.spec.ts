@@ -1,6 +1,6 @@
 import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { createServer, type ServerResponse } from 'node:http';
-import { type AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { createKinesisClient } from '../../../src/kinesis/create-kinesis-client';
 
 describe('createKinesisClient', () => {
@@ -33,6 +33,29 @@ describe('createKinesisClient', () => {
       client.destroy();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('fails a call that gets no answer within requestTimeoutMs instead of waiting for ever (a silent endpoint)', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createNetServer((socket) => void sockets.add(socket)); // takes the connection, never answers
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const client = createKinesisClient({ endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, region: 'us-east-1', maxAttempts: 1, requestTimeoutMs: 300 });
+    try {
+      const started = Date.now();
+      const outcome = await Promise.race([
+        client.send(new DescribeStreamSummaryCommand({ StreamName: 's' })).then(
+          () => 'answered',
+          (error: unknown) => (error as Error).name,
+        ),
+        new Promise<string>((resolve) => setTimeout(() => resolve('still waiting after 4 s'), 4_000).unref()),
+      ]);
+      expect(outcome).toBe('TimeoutError');
+      expect(Date.now() - started).toBeLessThan(3_000);
+    } finally {
+      client.destroy();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
     }
   });
 });
