@@ -378,8 +378,13 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
 function createDynamoDbClient(options: DynamoDbCheckpointStoreOptions): DynamoDBClient {
   const config: DynamoDBClientConfig = {
     region: options.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? 'us-east-1',
-    // Without timeouts an endpoint that accepts and never answers holds a call (a start, a renewal) for ever.
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 10_000 }),
+    // Without timeouts that throw, an endpoint that accepts and never answers holds a call (a start, a renewal, a
+    // checkpoint) for ever, and the lease's writes queue behind it. DynamoDB answers in milliseconds (local emulators
+    // under load in hundreds): a call without an answer in 5 s fails.
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true, socketTimeout: 5_000 }),
+    // Renewals come again every interval and checkpoints are retried by the reader: two attempts bound a silent call
+    // to about 10 s.
+    maxAttempts: 2,
   };
   const endpoint = options.endpoint;
   if (endpoint !== undefined) config.endpoint = endpoint;

@@ -121,10 +121,13 @@ export class PollingRecordSource implements RecordSource {
   }
 }
 
+/** Added to the start-up timeout for opening a checkpoint store, which may create its table and wait until it is ACTIVE. */
+const TABLE_CREATION_MS = 60_000;
+
 /** The start-up failure of a checkpoint store that did not answer in time. */
-function storeTimeout(description: string, startupTimeoutMs: number, what: string): StartupError {
+function storeTimeout(description: string, waitedMs: number, what: string): StartupError {
   return new StartupError(
-    `the checkpoint store ${description} ${what} within --startup-timeout-ms ${startupTimeoutMs}; check its endpoint (AWS_ENDPOINT_URL_DYNAMODB, --region) or the checkpoint folder, or raise --startup-timeout-ms`,
+    `the checkpoint store ${description} ${what} within ${waitedMs} ms; check its endpoint (AWS_ENDPOINT_URL_DYNAMODB, --region) or the checkpoint folder, or raise --startup-timeout-ms`,
   );
 }
 
@@ -204,9 +207,12 @@ class PollingRun implements ReaderHost {
       const startupTimeoutMs = this.options.startupTimeoutMs ?? 30_000;
       const deadline = Date.now() + startupTimeoutMs;
       await this.calls.checkStream(startupTimeoutMs, this.runSignal);
+      // Each step gets the start-up timeout of its own (opening may create a lease table and wait for it to be ACTIVE:
+      // a minute more), so that a store that never answers ends the start instead of holding it for ever.
       const store = this.options.checkpointStore;
-      await this.timers.beforeDeadline(store.open(), deadline, () => storeTimeout(store.description, startupTimeoutMs, 'did not open'));
-      const listed = await this.timers.beforeDeadline(store.list(), deadline, () => storeTimeout(store.description, startupTimeoutMs, 'did not list its checkpoints'));
+      const openMs = startupTimeoutMs + TABLE_CREATION_MS;
+      await this.timers.beforeDeadline(store.open(), Date.now() + openMs, () => storeTimeout(store.description, openMs, 'did not open'));
+      const listed = await this.timers.beforeDeadline(store.list(), Date.now() + startupTimeoutMs, () => storeTimeout(store.description, startupTimeoutMs, 'did not list its checkpoints'));
       this.stored = new Map(listed.map((s) => [s.shardId, s]));
       for (const shard of this.stored.values()) {
         if (shard.checkpoint?.sequenceNumber === 'SHARD_END') this.done.add(shard.shardId);

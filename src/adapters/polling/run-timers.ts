@@ -72,6 +72,7 @@ export class RunTimers {
    * that must not wait for ever). Stopping the run clears the timer; the result is then `work`'s.
    */
   beforeDeadline<T>(work: Promise<T>, deadline: number, timeout: () => Error): Promise<T> {
+    if (this.cancelled) return work;
     return new Promise<T>((resolve, reject) => {
       const finish = (): void => {
         clearTimeout(timer);

@@ -26,7 +26,7 @@ function lines(stderr: string): string[] {
 }
 
 describe('polling start-up failures (built CLI)', () => {
-  it('gives up on a lease table endpoint that accepts and never answers after --startup-timeout-ms, one line, exit 1', async () => {
+  it('gives up on a lease table endpoint that accepts and never answers (the client times out), one line, exit 1', async () => {
     const stream = uniqueName('silent-table');
     const client = localKinesis(kinesaliteEndpoint());
     await createStream(client, stream, 1);
@@ -55,7 +55,9 @@ describe('polling start-up failures (built CLI)', () => {
       expect(Date.now() - started).toBeLessThan(30_000);
       // The run had started (its log says so); the last line says what failed and what to check.
       const errorLines = lines(stderr);
-      expect(errorLines[errorLines.length - 1]).toMatch(/^shardline: the checkpoint store dynamodb:silent-leases\b.* did not open within --startup-timeout-ms 3000; check its endpoint \(AWS_ENDPOINT_URL_DYNAMODB/);
+      // The DynamoDB client's own timeouts end it (the start-up bound on opening the store is the backstop).
+      expect(errorLines[errorLines.length - 1]).toMatch(/^shardline: cannot read the lease table silent-leases: .*TimeoutError|^shardline: cannot read the lease table silent-leases: .*timeout/i);
+      expect(errorLines[errorLines.length - 1]).toMatch(/check the region, the credentials and AWS_ENDPOINT_URL_DYNAMODB$/);
     } finally {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => silent.close(resolve));
