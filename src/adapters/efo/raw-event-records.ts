@@ -106,6 +106,13 @@ export class RecordsSplitter extends Transform {
       this.chunks = rest.length > 0 ? [rest] : [];
       this.buffered = rest.length;
       this.push(this.rewrite(message));
+      if (this.passThrough) {
+        // From the message it could not read on, everything goes to the SDK as it came (records stay paired in order).
+        if (this.buffered > 0) this.push(this.flatten());
+        this.chunks = [];
+        this.buffered = 0;
+        break;
+      }
     }
     callback();
   }
@@ -137,12 +144,14 @@ export class RecordsSplitter extends Transform {
       return message;
     }
     if (headers[':message-type'] !== 'event' || headers[':event-type'] !== 'SubscribeToShardEvent') return message;
-    let body: { Records?: RawWireRecord[] };
+    let parsed: unknown;
     try {
-      body = JSON.parse(jsonText(message.subarray(PRELUDE_BYTES + headersLength, total - CRC_BYTES))) as { Records?: RawWireRecord[] };
+      parsed = JSON.parse(jsonText(message.subarray(PRELUDE_BYTES + headersLength, total - CRC_BYTES)));
     } catch {
       return message; // the SDK reports the bad body
     }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return message; // not an event body: the SDK reports it
+    const body = parsed as { Records?: RawWireRecord[] };
     const raw = Array.isArray(body.Records) ? body.Records : [];
     body.Records = [];
     const payload = Buffer.from(JSON.stringify(body), 'utf8');

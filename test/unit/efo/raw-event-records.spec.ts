@@ -73,6 +73,34 @@ describe('RecordsSplitter (the records of SubscribeToShard events, taken out bef
     expect(kept).toEqual([]);
   });
 
+  it('passes an event whose body is not a JSON object on unchanged, keeping nothing (no exception in the stream)', async () => {
+    const odd = message(EVENT, null);
+    const after = event(0, 2, '1001');
+    const { messages, kept } = await split(Buffer.concat([odd, after.bytes]), 100_000);
+    expect(messages[0]).toEqual(odd);
+    expect(kept).toHaveLength(1); // the next event's records only
+  });
+
+  it('from a message whose headers it cannot read on, passes everything unchanged, also what came in the same chunk', async () => {
+    // A header of a type the splitter does not know (99): the block cannot be read, so it stops taking records out.
+    const headers = Buffer.concat([Buffer.from([5]), Buffer.from('weird'), Buffer.from([99, 0, 0])]);
+    const body = Buffer.from('{}');
+    const total = 12 + headers.length + body.length + 4;
+    const odd = Buffer.alloc(total);
+    odd.writeUInt32BE(total, 0);
+    odd.writeUInt32BE(headers.length, 4);
+    odd.writeUInt32BE(crc32(odd.subarray(0, 8)), 8);
+    headers.copy(odd, 12);
+    body.copy(odd, 12 + headers.length);
+    odd.writeUInt32BE(crc32(odd.subarray(0, total - 4)), total - 4);
+    const before = event(0, 1, '1000');
+    const after = event(1, 2, '1002');
+    const { messages, kept } = await split(Buffer.concat([before.bytes, odd, after.bytes]), 100_000); // one chunk
+    expect(kept).toHaveLength(1); // only the event before it
+    expect(messages[1]).toEqual(odd);
+    expect(messages[2]).toEqual(after.bytes); // unchanged: the SDK decodes its records itself
+  });
+
   it('pairs the kept records with the SDK’s events, and falls back to the SDK’s records when none were kept', () => {
     const raw = new RawEventRecords();
     const sdk: WireRecord[] = [{ Data: new Uint8Array([1]), SequenceNumber: '1' }];
