@@ -24,6 +24,8 @@ export interface ShardWorkerDeps {
   readonly reportError: (error: ShardlineError) => void;
   /** Told of retries and of records skipped or dead-lettered (see {@link MetricsRecorder}). */
   readonly metrics?: MetricsRecorder;
+  /** The `stream` of its metrics: the app's (the stream read, else the `@Consumer`'s), the same as the app's other series. */
+  readonly metricsStream?: string;
 }
 
 type Method = (...args: never[]) => unknown;
@@ -202,7 +204,7 @@ export class ShardWorker {
   }
 
   private observer(metrics: MetricsRecorder): NonNullable<BatchRunnerDeps['observe']> {
-    const shard = { application: this.deps.definition.options.applicationName, stream: this.lease.streamName, shardId: this.shardId };
+    const shard = { application: this.deps.definition.options.applicationName, stream: this.deps.metricsStream ?? this.deps.definition.options.streamName, shardId: this.shardId };
     return {
       retried: () => metrics.handlerRetried?.(shard),
       skipped: (count) => metrics.recordsSkipped?.(shard, count),

@@ -238,7 +238,7 @@ export class ShardlineApp {
           const previous = this.workers.get(event.shardId);
           if (previous !== undefined && !previous.finished) await previous.close('leaseLost');
           const worker = new ShardWorker(
-            { definition: this.definition, consumerClass: this.options.consumer, container: this.container, logger: this.logger, secrets: this.secrets, reportError: (e) => this.report(e), ...(this.options.metrics !== undefined ? { metrics: this.options.metrics } : {}) },
+            { definition: this.definition, consumerClass: this.options.consumer, container: this.container, logger: this.logger, secrets: this.secrets, reportError: (e) => this.report(e), metricsStream: this.appRef.stream, ...(this.options.metrics !== undefined ? { metrics: this.options.metrics } : {}) },
             event.lease,
           );
           this.workers.set(event.shardId, worker);

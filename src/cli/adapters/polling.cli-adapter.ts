@@ -21,7 +21,7 @@ export interface CliReadMode {
     source: { readonly streamName: string; readonly region: string | undefined; readonly client: ReturnType<typeof createKinesisClient> },
     options: RunOptions,
     logger: AppLogger,
-  ): { readonly shardFetcher: ShardFetcherFactory; readonly sourceName: string; check(): Promise<unknown>; dispose(): void };
+  ): { readonly shardFetcher: ShardFetcherFactory; readonly sourceName?: string; check(): Promise<unknown>; dispose(): void };
 }
 
 /**
@@ -82,7 +82,8 @@ export function pollingSetup(readMode?: CliReadMode): CliAdapter['setup'] {
         ...(options.startupTimeoutMs === undefined ? {} : { startupTimeoutMs: options.startupTimeoutMs }),
         ...(options.endpoint === undefined ? {} : { endpointDescription: `--endpoint ${options.endpoint}` }),
         ...(metrics === undefined ? {} : { metrics: { recorder: metrics, application: consumer.options.applicationName } }),
-        ...(mode === undefined ? {} : { shardFetcher: mode.shardFetcher, sourceName: mode.sourceName }),
+        ...(mode === undefined ? {} : { shardFetcher: mode.shardFetcher }),
+        ...(mode?.sourceName === undefined ? {} : { sourceName: mode.sourceName }),
       });
     });
     const dispose = async (): Promise<void> => {
