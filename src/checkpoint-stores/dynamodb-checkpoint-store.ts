@@ -11,9 +11,9 @@ import {
   type AttributeValue,
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { type CheckpointPosition } from '../core/checkpoint-position';
 import { CheckpointError, ConfigurationError, LeaseLostError } from '../core/errors';
+import { createHttpHandler } from '../core/http-handler';
 import { sleep } from '../core/sleep';
 import { createShardlineWorkerId } from '../leases/worker-id';
 import { type CheckpointStore, type LeaseRequest, type StoredShard } from './checkpoint-store';
@@ -378,10 +378,9 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
 function createDynamoDbClient(options: DynamoDbCheckpointStoreOptions): DynamoDBClient {
   const config: DynamoDBClientConfig = {
     region: options.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? 'us-east-1',
-    // Without timeouts that throw, an endpoint that accepts and never answers holds a call (a start, a renewal, a
-    // checkpoint) for ever, and the lease's writes queue behind it. DynamoDB answers in milliseconds (local emulators
-    // under load in hundreds): a call without an answer in 5 s fails.
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true, socketTimeout: 5_000 }),
+    // A silent endpoint would hold a call (a start, a renewal, a checkpoint) for ever, and the lease's writes queue
+    // behind it. DynamoDB answers in milliseconds (local emulators under load in hundreds): no answer in 5 s fails.
+    requestHandler: createHttpHandler({ connectionTimeoutMs: 3_000, requestTimeoutMs: 5_000 }),
     // Renewals come again every interval and checkpoints are retried by the reader: two attempts bound a silent call
     // to about 10 s.
     maxAttempts: 2,

@@ -1,6 +1,6 @@
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { KinesisClientConfig } from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { createHttpHandler } from '../core/http-handler';
 
 /** Options for {@link createKinesisClient}. */
 export interface KinesisClientOptions {
@@ -53,15 +53,10 @@ export function createKinesisClient(options: KinesisClientOptions = {}): Kinesis
     options.credentials ?? (isLocalHttp ? { accessKeyId: 'shardline-local', secretAccessKey: 'shardline-local' } : undefined);
   const config: KinesisClientConfig = {
     region,
-    requestHandler: new NodeHttpHandler({
-      // Without throwOnRequestTimeout the handler only logs a warning, and a call to an endpoint that accepts and
-      // never answers waits for ever (a stuck shard).
-      requestTimeout: options.requestTimeoutMs ?? 30_000,
-      throwOnRequestTimeout: true,
-      socketTimeout: options.requestTimeoutMs ?? 30_000,
-      connectionTimeout: 10_000,
-      httpAgent: { keepAlive: true, maxSockets: options.maxSockets ?? DEFAULT_MAX_SOCKETS },
-      httpsAgent: { keepAlive: true, maxSockets: options.maxSockets ?? DEFAULT_MAX_SOCKETS },
+    requestHandler: createHttpHandler({
+      connectionTimeoutMs: 10_000,
+      requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+      maxSockets: options.maxSockets ?? DEFAULT_MAX_SOCKETS,
     }),
     maxAttempts: options.maxAttempts ?? 3,
   };

@@ -1,5 +1,5 @@
 import { KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { createHttpHandler } from '../core/http-handler';
 import { type KmsServiceOptions } from './kms-options';
 
 /**
@@ -9,7 +9,7 @@ import { type KmsServiceOptions } from './kms-options';
  */
 export function createKmsClient(options: KmsServiceOptions, region?: string): KMSClient {
   const config: KMSClientConfig = {
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 30_000 }),
+    requestHandler: createHttpHandler({ connectionTimeoutMs: 5_000, requestTimeoutMs: 30_000 }),
     maxAttempts: 1,
     ...((region ?? options.region) !== undefined ? { region: region ?? options.region } : {}),
     ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),

@@ -1,5 +1,6 @@
 import { KinesisClient, type KinesisClientConfig } from '@aws-sdk/client-kinesis';
-import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
+import { NodeHttp2Handler } from '@smithy/node-http-handler';
+import { createHttpHandler } from '../../core/http-handler';
 import { DEFAULT_REGION, type KinesisClientOptions } from '../../kinesis/create-kinesis-client';
 
 /** Default HTTP/2 flow-control window of a subscription: what Kinesis may send ahead of the reader (512 KiB, as the KCL). */
@@ -38,7 +39,7 @@ export function createFanOutClient(options: FanOutClientOptions = {}): KinesisCl
       ? new NodeHttp2Handler({ disableConcurrentStreams: true, nodeHttp2ConnectOptions: { settings: { initialWindowSize: windowBytes } } })
       : // Each subscription holds its connection for up to 5 minutes: the SDK's default of 50 sockets left every shard
         // past the 50th waiting for a connection for ever.
-        new NodeHttpHandler({ connectionTimeout: 10_000, httpAgent: { keepAlive: true, maxSockets: Infinity }, httpsAgent: { keepAlive: true, maxSockets: Infinity } }),
+        createHttpHandler({ connectionTimeoutMs: 10_000, maxSockets: Infinity }),
     // The fan-out reader retries on its own, at most one call per second per shard (the SDK would retry at once).
     maxAttempts: 1,
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
