@@ -1,7 +1,8 @@
 import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { createServer, type ServerResponse } from 'node:http';
-import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import { type AddressInfo } from 'node:net';
 import { createKinesisClient } from '../../../src/kinesis/create-kinesis-client';
+import { outcomeAgainstSilentEndpoint } from '../../fixtures/silent-endpoint';
 
 describe('createKinesisClient', () => {
   it('keeps more than the SDK default of 50 calls in flight to one endpoint (a process reading many shards)', async () => {
@@ -37,25 +38,17 @@ describe('createKinesisClient', () => {
   });
 
   it('fails a call that gets no answer within requestTimeoutMs instead of waiting for ever (a silent endpoint)', async () => {
-    const sockets = new Set<Socket>();
-    const silent = createNetServer((socket) => void sockets.add(socket)); // takes the connection, never answers
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const client = createKinesisClient({ endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, region: 'us-east-1', maxAttempts: 1, requestTimeoutMs: 300 });
+    const clients: Array<{ destroy(): void }> = [];
     try {
-      const started = Date.now();
-      const outcome = await Promise.race([
-        client.send(new DescribeStreamSummaryCommand({ StreamName: 's' })).then(
-          () => 'answered',
-          (error: unknown) => (error as Error).name,
-        ),
-        new Promise<string>((resolve) => setTimeout(() => resolve('still waiting after 4 s'), 4_000).unref()),
-      ]);
+      const { outcome, ms } = await outcomeAgainstSilentEndpoint((endpoint) => {
+        const client = createKinesisClient({ endpoint, region: 'us-east-1', maxAttempts: 1, requestTimeoutMs: 300 });
+        clients.push(client);
+        return client.send(new DescribeStreamSummaryCommand({ StreamName: 's' }));
+      });
       expect(outcome).toBe('TimeoutError');
-      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(ms).toBeLessThan(3_000);
     } finally {
-      client.destroy();
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => silent.close(resolve));
+      for (const client of clients) client.destroy();
     }
   });
 });
